@@ -1,0 +1,120 @@
+// The process-wide wasmtime engine as strata configures it.
+//
+// Engine owns one wasmtime::Engine (Cranelift, epoch interruption, the
+// pooling allocator with copy-on-write memory images), the shared Linker with
+// WASI preview 1, and the epoch ticker thread that enforces call deadlines.
+// Modules compiled by one Engine are used only with that Engine.
+//
+// Thread contract: thread-safe after Create(); host functions must be defined
+// through linker() before the first module is prepared.
+//
+// Example:
+//   auto engine = strata::Engine::Create({}).value();
+//   auto module = engine->CompileFile("extractor.wasm").value();
+//   auto prepared = engine->Prepare(module).value();
+//   auto instance = prepared->Instantiate({}).value();
+//   auto json = instance->Call("extract", input, {});
+#ifndef STRATA_ENGINE_H_
+#define STRATA_ENGINE_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+
+#include "strata/module.h"
+#include "strata/status.h"
+
+namespace wasmtime {
+class Engine;
+class Linker;
+}  // namespace wasmtime
+
+namespace strata {
+
+enum class OptLevel { kNone, kSpeed, kSpeedAndSize };
+
+struct EngineOptions {
+  OptLevel opt_level = OptLevel::kSpeed;
+  bool parallel_compilation = true;
+  // The pooling allocator reserves `pool_slots` instance/memory slots up
+  // front, so instantiation is a few page-table updates instead of mmap
+  // calls. Create() falls back to on-demand allocation (and says so in
+  // pooling_fallback_reason()) when the address space cannot be reserved.
+  bool pooling_allocator = true;
+  uint32_t pool_slots = 1000;
+  // Largest linear memory a pooled instance may reach; also the reservation
+  // per slot.
+  uint64_t pool_max_memory_bytes = uint64_t{4} << 30;
+  // Freed slots that keep a module's memory image mapped, so that module's
+  // next instance skips the mmap (wasmtime's "warm slots").
+  uint32_t pool_max_unused_warm_slots = 100;
+  // Bytes of each freed linear memory that are zeroed with memset and kept
+  // resident instead of returned to the kernel with madvise.
+  uint64_t pool_keep_resident_bytes = 0;
+  // Granularity of call deadlines: the ticker advances the epoch this often.
+  std::chrono::microseconds epoch_tick{1000};
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> Create(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Compiles `bytes` (binary or text format) with Cranelift.
+  Result<std::shared_ptr<const Module>> Compile(std::string name,
+                                                std::span<const uint8_t> bytes);
+  // Reads and compiles a file; the module's name is the file's stem.
+  Result<std::shared_ptr<const Module>> CompileFile(
+      const std::filesystem::path& path);
+  // Rebuilds a module from Module::Serialize() output. The bytes must come
+  // from a trusted source (ModuleCache verifies them first).
+  Result<std::shared_ptr<const Module>> Deserialize(
+      std::string name, std::string source_hash,
+      std::span<const uint8_t> artifact);
+  // Links a module against the shared Linker (WASI + host functions).
+  Result<std::shared_ptr<const PreparedModule>> Prepare(
+      std::shared_ptr<const Module> module);
+
+  // Identifies everything that makes compiled code incompatible: wasmtime's
+  // version, the target and these options. Keys the on-disk cache.
+  const std::string& fingerprint() const { return fingerprint_; }
+  const EngineOptions& options() const { return options_; }
+  bool pooling_enabled() const { return pooling_enabled_; }
+  const std::string& pooling_fallback_reason() const {
+    return pooling_fallback_reason_;
+  }
+  // Epoch ticks that cover `timeout` (at least one).
+  uint64_t TicksFor(std::chrono::nanoseconds timeout) const;
+
+  wasmtime::Engine& raw() { return *engine_; }
+  // For defining host functions; see the thread contract above.
+  wasmtime::Linker& linker() { return *linker_; }
+
+ private:
+  Engine(const EngineOptions& options, std::unique_ptr<wasmtime::Engine> e,
+         bool pooling, std::string fallback_reason);
+  void RunTicker();
+
+  EngineOptions options_;
+  std::unique_ptr<wasmtime::Engine> engine_;
+  std::unique_ptr<wasmtime::Linker> linker_;
+  bool pooling_enabled_;
+  std::string pooling_fallback_reason_;
+  std::string fingerprint_;
+  std::atomic<bool> stop_ticker_{false};
+  std::thread ticker_;
+};
+
+// Reads a whole file; kNotFound or kIo naming the path.
+Result<Bytes> ReadFile(const std::filesystem::path& path);
+
+}  // namespace strata
+
+#endif  // STRATA_ENGINE_H_

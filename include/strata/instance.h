@@ -1,0 +1,103 @@
+// A live, initialised instance: a wasmtime Store and the module's Instance in
+// it. This is what the hot tier holds.
+//
+// Thread contract: not thread-safe; one thread uses an instance at a time
+// (the pool's Lease guarantees it).
+#ifndef STRATA_INSTANCE_H_
+#define STRATA_INSTANCE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "strata/status.h"
+
+namespace strata {
+
+class Engine;
+class Module;
+struct InstanceState;
+
+inline constexpr uint64_t kWasmPageBytes = 64 * 1024;
+
+// Limits applied to each instance's Store.
+struct InstanceLimits {
+  // Largest linear memory the guest may grow to; 0 means the engine's pool
+  // slot size.
+  uint64_t max_memory_bytes = 0;
+  uint32_t max_table_elements = 100000;
+  // Deadline for _initialize and init_export together; 0 means none.
+  std::chrono::milliseconds init_timeout{10000};
+  // A reactor export run once after instantiation (a warm-up call), if set.
+  std::string init_export;
+  // Cap on what the guest may write to stdout/stderr outside RunCommand.
+  size_t max_log_bytes = 64 * 1024;
+};
+
+struct CallOptions {
+  std::chrono::milliseconds timeout{0};  // 0: no deadline
+  size_t max_input_bytes = 64 << 20;
+  size_t max_output_bytes = 64 << 20;
+};
+
+// One run of a WASI command module's _start.
+struct CommandRequest {
+  Bytes stdin_bytes;
+  std::vector<std::string> args;  // argv[1..]; argv[0] is the module name
+  std::vector<std::pair<std::string, std::string>> env;
+  std::chrono::milliseconds timeout{0};
+  size_t max_stdout_bytes = 64 << 20;
+  size_t max_stderr_bytes = 1 << 20;
+};
+
+struct CommandOutput {
+  int exit_code = 0;
+  Bytes stdout_bytes;
+  Bytes stderr_bytes;
+};
+
+class Instance {
+ public:
+  explicit Instance(std::unique_ptr<InstanceState> state);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  const Module& module() const;
+
+  // Reactor convention: copies `input` into the guest, calls `export_name`
+  // with (ptr, len) and returns the bytes at the packed (ptr, len) result.
+  Result<Bytes> Call(std::string_view export_name,
+                     std::span<const uint8_t> input,
+                     const CallOptions& options);
+
+  // Command convention: runs _start with a fresh WASI context holding the
+  // request's stdin, args and env. A non-zero exit is kGuestExit with the
+  // output kept in `*output` when it is given.
+  Result<CommandOutput> RunCommand(const CommandRequest& request);
+
+  // Current size of the guest's linear memory (0 if it has none).
+  uint64_t memory_bytes() const;
+  // Bytes of linear memory resident and private to this instance (dirtied
+  // pages), measured from the page tables.
+  uint64_t ResidentBytes() const;
+  // Calls served so far.
+  uint64_t calls() const;
+  // True after a trap, a timeout or an exit: the instance's state is
+  // undefined and it must not serve another call.
+  bool poisoned() const;
+  // What the guest wrote to stderr during instantiation and reactor calls.
+  std::string TakeLog();
+
+ private:
+  std::unique_ptr<InstanceState> state_;
+};
+
+}  // namespace strata
+
+#endif  // STRATA_INSTANCE_H_

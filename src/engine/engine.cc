@@ -1,0 +1,193 @@
+#include "strata/engine.h"
+
+#include <sys/mman.h>
+
+#include <fstream>
+#include <iterator>
+#include <wasmtime.h>
+#include <wasmtime.hh>
+
+#include "engine/module_impl.h"
+#include "internal/sha256.h"
+
+namespace strata {
+namespace {
+
+// Address space wasmtime reserves per pooled memory slot: the larger of the
+// default 4 GiB reservation and the slot's maximum, plus the guard region.
+constexpr uint64_t kDefaultReservation = uint64_t{4} << 30;
+constexpr uint64_t kGuardBytes = uint64_t{32} << 20;
+
+uint64_t SlotStride(const EngineOptions& o) {
+  return std::max(kDefaultReservation, o.pool_max_memory_bytes) + kGuardBytes;
+}
+
+// wasmtime aborts the process if it cannot reserve the pool, so reserve the
+// same amount of address space here first (PROT_NONE costs no memory).
+bool CanReserve(uint64_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return false;
+  munmap(p, bytes);
+  return true;
+}
+
+wasmtime::OptLevel ToWasmtime(OptLevel level) {
+  switch (level) {
+    case OptLevel::kNone: return wasmtime::OptLevel::None;
+    case OptLevel::kSpeed: return wasmtime::OptLevel::Speed;
+    case OptLevel::kSpeedAndSize: return wasmtime::OptLevel::SpeedAndSize;
+  }
+  return wasmtime::OptLevel::Speed;
+}
+
+wasmtime::Config MakeConfig(const EngineOptions& o, uint32_t pool_slots) {
+  wasmtime::Config config;
+  config.strategy(wasmtime::Strategy::Cranelift);
+  config.cranelift_opt_level(ToWasmtime(o.opt_level));
+  config.parallel_compilation(o.parallel_compilation);
+  config.epoch_interruption(true);
+  config.memory_init_cow(true);
+  if (pool_slots > 0) {
+    wasmtime::PoolAllocationConfig pool;
+    pool.total_core_instances(pool_slots);
+    pool.total_memories(pool_slots);
+    pool.total_tables(pool_slots);
+    pool.max_memory_size(o.pool_max_memory_bytes);
+    pool.max_unused_warm_slots(o.pool_max_unused_warm_slots);
+    pool.linear_memory_keep_resident(o.pool_keep_resident_bytes);
+    // Components are not used; keep their reservations small.
+    pool.total_component_instances(1);
+    config.pooling_allocation_strategy(pool);
+  }
+  return config;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
+  if (options.epoch_tick.count() <= 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "engine: epoch_tick must be positive, got " +
+                      std::to_string(options.epoch_tick.count()) + " us");
+  }
+  uint32_t slots = options.pooling_allocator ? options.pool_slots : 0;
+  std::string fallback;
+  // Halve the pool until its reservation fits (a small ulimit -v, a 47-bit
+  // address space shared with other pools), then give up on pooling.
+  while (slots > 0 && !CanReserve(slots * SlotStride(options))) {
+    fallback = "could not reserve " + std::to_string(options.pool_slots) +
+               " pooled slots of " +
+               std::to_string(SlotStride(options) >> 20) + " MiB";
+    slots = slots >= 32 ? slots / 2 : 0;
+  }
+  if (slots > 0 && !fallback.empty()) {
+    fallback += "; using " + std::to_string(slots);
+  }
+  auto raw = std::make_unique<wasmtime::Engine>(MakeConfig(options, slots));
+  EngineOptions effective = options;
+  effective.pool_slots = slots;
+  return std::unique_ptr<Engine>(
+      new Engine(effective, std::move(raw), slots > 0, std::move(fallback)));
+}
+
+Engine::Engine(const EngineOptions& options,
+               std::unique_ptr<wasmtime::Engine> engine, bool pooling,
+               std::string fallback_reason)
+    : options_(options),
+      engine_(std::move(engine)),
+      linker_(std::make_unique<wasmtime::Linker>(*engine_)),
+      pooling_enabled_(pooling),
+      pooling_fallback_reason_(std::move(fallback_reason)) {
+  linker_->define_wasi().unwrap();
+  // Compiled code depends on the engine's version and codegen settings, not
+  // on pool sizes; those are what the fingerprint names.
+  fingerprint_ = std::string("wasmtime-") + WASMTIME_VERSION +
+                 "/x86_64-linux/opt" +
+                 std::to_string(static_cast<int>(options_.opt_level)) +
+                 "/epoch/pooling" + (pooling ? "1" : "0");
+  ticker_ = std::thread([this] { RunTicker(); });
+}
+
+Engine::~Engine() {
+  stop_ticker_.store(true, std::memory_order_relaxed);
+  ticker_.join();
+}
+
+void Engine::RunTicker() {
+  // A sleeping loop: the epoch only needs to advance roughly once per tick,
+  // and a late tick merely lets a runaway guest run one tick longer.
+  while (!stop_ticker_.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(options_.epoch_tick);
+    engine_->increment_epoch();
+  }
+}
+
+uint64_t Engine::TicksFor(std::chrono::nanoseconds timeout) const {
+  auto tick = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      options_.epoch_tick);
+  uint64_t ticks = (timeout.count() + tick.count() - 1) / tick.count();
+  // One more tick because the current one may be about to end.
+  return std::max<uint64_t>(ticks, 1) + 1;
+}
+
+Result<std::shared_ptr<const Module>> Engine::Compile(
+    std::string name, std::span<const uint8_t> bytes) {
+  auto start = std::chrono::steady_clock::now();
+  auto compiled = CompileBytes(*engine_, bytes);
+  if (!compiled) {
+    return Status(ErrorCode::kCompile, "module '" + name + "': " +
+                                           compiled.err().message());
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  auto raw = std::make_shared<wasmtime::Module>(std::move(compiled.ok()));
+  std::string hash = internal::Sha256Hex(bytes);
+  return std::shared_ptr<const Module>(std::make_shared<Module>(
+      std::move(name), std::move(hash), DescribeModule(*raw), raw, elapsed));
+}
+
+Result<std::shared_ptr<const Module>> Engine::CompileFile(
+    const std::filesystem::path& path) {
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return Compile(path.stem().string(), *bytes);
+}
+
+Result<std::shared_ptr<const Module>> Engine::Deserialize(
+    std::string name, std::string source_hash,
+    std::span<const uint8_t> artifact) {
+  auto start = std::chrono::steady_clock::now();
+  auto loaded = wasmtime::Module::deserialize(
+      *engine_, wasmtime::Span<uint8_t>(const_cast<uint8_t*>(artifact.data()),
+                                        artifact.size()));
+  if (!loaded) {
+    return Status(ErrorCode::kCompile, "module '" + name +
+                                           "': cannot deserialize: " +
+                                           loaded.err().message());
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  auto raw = std::make_shared<wasmtime::Module>(std::move(loaded.ok()));
+  return std::shared_ptr<const Module>(
+      std::make_shared<Module>(std::move(name), std::move(source_hash),
+                               DescribeModule(*raw), raw, elapsed));
+}
+
+Result<std::shared_ptr<const PreparedModule>> Engine::Prepare(
+    std::shared_ptr<const Module> module) {
+  auto impl = LinkModule(*linker_, *module);
+  if (!impl.ok()) return impl.status();
+  return std::shared_ptr<const PreparedModule>(std::make_shared<PreparedModule>(
+      this, std::move(module), std::move(*impl)));
+}
+
+Result<Bytes> ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status(std::filesystem::exists(path) ? ErrorCode::kIo
+                                                : ErrorCode::kNotFound,
+                  "cannot read '" + path.string() + "'");
+  }
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace strata

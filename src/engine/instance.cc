@@ -1,0 +1,352 @@
+#include "strata/instance.h"
+
+#include <cstring>
+
+#include "engine/module_impl.h"
+#include "internal/residency.h"
+#include "strata/engine.h"
+
+namespace strata {
+namespace {
+
+// Large enough never to fire: a call without a timeout still needs a
+// deadline because the engine has epoch interruption on.
+constexpr uint64_t kNoDeadlineTicks = uint64_t{1} << 62;
+
+ptrdiff_t WriteCaptured(void* data, const unsigned char* buf, size_t len) {
+  auto* stream = static_cast<std::shared_ptr<CapturedStream>*>(data)->get();
+  std::lock_guard<std::mutex> lock(stream->mu);
+  size_t room = stream->cap - std::min(stream->cap, stream->data.size());
+  size_t take = std::min(room, len);
+  stream->data.insert(stream->data.end(), buf, buf + take);
+  stream->dropped += len - take;
+  // Report the whole write as done: the guest keeps running and the host
+  // reports the overflow instead of the guest seeing a write error.
+  return static_cast<ptrdiff_t>(len);
+}
+
+void FreeCaptured(void* data) {
+  delete static_cast<std::shared_ptr<CapturedStream>*>(data);
+}
+
+std::shared_ptr<CapturedStream> NewStream(size_t cap) {
+  auto s = std::make_shared<CapturedStream>();
+  s->cap = cap;
+  return s;
+}
+
+std::string Who(const InstanceState& s) {
+  return "module '" + s.module->name() + "'";
+}
+
+// Converts a failed wasmtime call into a Status, poisoning the instance.
+Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
+                   std::string_view what, std::chrono::milliseconds timeout) {
+  s.poisoned = true;
+  if (const auto* trap = std::get_if<wasmtime::Trap>(&error.data)) {
+    auto code = trap->code();
+    if (code && *code == WASMTIME_TRAP_CODE_INTERRUPT) {
+      return Status(ErrorCode::kDeadlineExceeded,
+                    Who(s) + ": " + std::string(what) + " exceeded its " +
+                        std::to_string(timeout.count()) + " ms deadline");
+    }
+    return Status(ErrorCode::kTrap, Who(s) + ": " + std::string(what) +
+                                        " trapped: " + trap->message());
+  }
+  const auto& e = std::get<wasmtime::Error>(error.data);
+  if (auto exit = e.i32_exit()) {
+    return Status(ErrorCode::kGuestExit, Who(s) + ": " + std::string(what) +
+                                             " exited with code " +
+                                             std::to_string(*exit));
+  }
+  return Status(ErrorCode::kTrap,
+                Who(s) + ": " + std::string(what) + " failed: " + e.message());
+}
+
+void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout) {
+  s.cx().set_epoch_deadline(timeout.count() > 0
+                                ? s.engine->TicksFor(timeout)
+                                : kNoDeadlineTicks);
+}
+
+Result<wasmtime::Func> FindFunc(InstanceState& s, std::string_view name) {
+  auto item = s.instance->get(s.cx(), name);
+  if (!item || !std::holds_alternative<wasmtime::Func>(*item)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + " has no exported function '" + std::string(name) +
+                      "'");
+  }
+  return std::get<wasmtime::Func>(*item);
+}
+
+// Calls `func` with i32/i64 arguments and returns its single result.
+Result<wasmtime::Val> Invoke(InstanceState& s, wasmtime::Func func,
+                             std::vector<wasmtime::Val> args,
+                             std::string_view what,
+                             std::chrono::milliseconds timeout) {
+  auto results = func.call(s.cx(), args);
+  if (!results) return CallFailure(s, results.err(), what, timeout);
+  if (results.ok().size() != 1) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + ": " + std::string(what) + " returned " +
+                      std::to_string(results.ok().size()) +
+                      " values, expected 1");
+  }
+  return std::move(results.ok()[0]);
+}
+
+// The guest memory [ptr, ptr + len), or nullptr if it is out of bounds.
+uint8_t* GuestSpan(InstanceState& s, uint64_t ptr, uint64_t len) {
+  if (!s.memory) return nullptr;
+  auto data = s.memory->data(s.cx());
+  if (ptr > data.size() || len > data.size() - ptr) return nullptr;
+  return data.data() + ptr;
+}
+
+}  // namespace
+
+wasmtime::WasiConfig CapturingWasiConfig(std::shared_ptr<CapturedStream> out,
+                                         std::shared_ptr<CapturedStream> err) {
+  wasmtime::WasiConfig config;
+  wasi_config_set_stdout_custom(
+      config.capi(), WriteCaptured,
+      new std::shared_ptr<CapturedStream>(std::move(out)), FreeCaptured);
+  wasi_config_set_stderr_custom(
+      config.capi(), WriteCaptured,
+      new std::shared_ptr<CapturedStream>(std::move(err)), FreeCaptured);
+  return config;
+}
+
+Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
+    const InstanceLimits& limits) const {
+  auto state = std::make_unique<InstanceState>(engine_->raw());
+  state->engine = engine_;
+  state->module = module_;
+  state->log = NewStream(limits.max_log_bytes);
+  uint64_t max_memory = limits.max_memory_bytes > 0
+                            ? limits.max_memory_bytes
+                            : engine_->options().pool_max_memory_bytes;
+  state->store.limiter(static_cast<int64_t>(max_memory),
+                       limits.max_table_elements, /*instances=*/1,
+                       /*tables=*/4, /*memories=*/1);
+  auto wasi = state->cx().set_wasi(CapturingWasiConfig(state->log, state->log));
+  if (!wasi) {
+    return Status(ErrorCode::kInstantiate,
+                  Who(*state) + ": WASI setup failed: " + wasi.err().message());
+  }
+  SetDeadline(*state, limits.init_timeout);
+
+  wasmtime_instance_t raw;
+  wasm_trap_t* trap = nullptr;
+  wasmtime_error_t* error = wasmtime_instance_pre_instantiate(
+      impl_->pre.get(), state->cx().capi(), &raw, &trap);
+  if (error != nullptr || trap != nullptr) {
+    std::string message = error != nullptr ? wasmtime::Error(error).message()
+                                           : wasmtime::Trap(trap).message();
+    bool limit = message.find("limit") != std::string::npos ||
+                 message.find("exceeds") != std::string::npos;
+    return Status(limit ? ErrorCode::kMemoryLimit : ErrorCode::kInstantiate,
+                  Who(*state) + ": instantiation failed (memory limit " +
+                      std::to_string(max_memory) + " bytes): " + message);
+  }
+  state->instance.emplace(raw);
+  if (auto mem = state->instance->get(state->cx(), "memory");
+      mem && std::holds_alternative<wasmtime::Memory>(*mem)) {
+    state->memory = std::get<wasmtime::Memory>(*mem);
+  }
+
+  if (module_->convention() != CallingConvention::kCommand &&
+      module_->HasExport("_initialize")) {
+    auto init = FindFunc(*state, "_initialize");
+    if (!init.ok()) return init.status();
+    auto done = init->call(state->cx(), {});
+    if (!done) {
+      return CallFailure(*state, done.err(), "_initialize", limits.init_timeout);
+    }
+  }
+  auto instance = std::make_unique<Instance>(std::move(state));
+  if (!limits.init_export.empty()) {
+    CallOptions options;
+    options.timeout = limits.init_timeout;
+    auto warmed = instance->Call(limits.init_export, {}, options);
+    if (!warmed.ok()) return warmed.status();
+  }
+  return instance;
+}
+
+Instance::Instance(std::unique_ptr<InstanceState> state)
+    : state_(std::move(state)) {}
+
+Instance::~Instance() = default;
+
+const Module& Instance::module() const { return *state_->module; }
+
+Result<Bytes> Instance::Call(std::string_view export_name,
+                             std::span<const uint8_t> input,
+                             const CallOptions& options) {
+  InstanceState& s = *state_;
+  if (s.poisoned) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + ": instance is unusable after an earlier failure");
+  }
+  if (input.size() > options.max_input_bytes) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + ": input of " + std::to_string(input.size()) +
+                      " bytes exceeds the limit of " +
+                      std::to_string(options.max_input_bytes) + " bytes");
+  }
+  if (s.module->convention() != CallingConvention::kReactor) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + " is a " +
+                      CallingConventionName(s.module->convention()) +
+                      " module; Call needs a reactor (strata_alloc + memory)");
+  }
+  auto func = FindFunc(s, export_name);
+  if (!func.ok()) return func.status();
+  for (const auto& e : s.module->info().exports) {
+    if (e.name == export_name && !e.is_reactor_entry) {
+      return Status(ErrorCode::kInvalidArgument,
+                    Who(s) + ": export '" + std::string(export_name) +
+                        "' has type " + e.type +
+                        ", expected func (i32, i32) -> (i64)");
+    }
+  }
+  SetDeadline(s, options.timeout);
+  ++s.calls;
+
+  auto alloc = FindFunc(s, "strata_alloc");
+  if (!alloc.ok()) return alloc.status();
+  auto in_ptr = Invoke(s, *alloc, {int32_t(input.size())}, "strata_alloc",
+                       options.timeout);
+  if (!in_ptr.ok()) return in_ptr.status();
+  uint32_t in_addr = static_cast<uint32_t>(in_ptr->i32());
+  uint8_t* dst = GuestSpan(s, in_addr, input.size());
+  if (dst == nullptr) {
+    s.poisoned = true;
+    return Status(ErrorCode::kTrap, Who(s) + ": strata_alloc(" +
+                                        std::to_string(input.size()) +
+                                        ") returned out-of-bounds pointer " +
+                                        std::to_string(in_addr));
+  }
+  if (!input.empty()) std::memcpy(dst, input.data(), input.size());
+
+  auto packed = Invoke(s, *func,
+                       {int32_t(in_addr), int32_t(input.size())},
+                       export_name, options.timeout);
+  if (!packed.ok()) return packed.status();
+  uint64_t result = static_cast<uint64_t>(packed->i64());
+  uint32_t out_addr = static_cast<uint32_t>(result >> 32);
+  uint32_t out_len = static_cast<uint32_t>(result);
+  if (out_len > options.max_output_bytes) {
+    return Status(ErrorCode::kOutputTooLarge,
+                  Who(s) + ": " + std::string(export_name) + " returned " +
+                      std::to_string(out_len) + " bytes, over the limit of " +
+                      std::to_string(options.max_output_bytes));
+  }
+  const uint8_t* src = GuestSpan(s, out_addr, out_len);
+  if (src == nullptr) {
+    s.poisoned = true;
+    return Status(ErrorCode::kTrap,
+                  Who(s) + ": " + std::string(export_name) +
+                      " returned an out-of-bounds result (ptr " +
+                      std::to_string(out_addr) + ", len " +
+                      std::to_string(out_len) + ")");
+  }
+  Bytes output(src, src + out_len);
+
+  // Give the buffers back so a reused instance does not grow per call; an
+  // echoing guest may return its input buffer, which is freed once.
+  if (s.module->HasExport("strata_free")) {
+    auto free_fn = FindFunc(s, "strata_free");
+    if (!free_fn.ok()) return free_fn.status();
+    std::vector<uint32_t> buffers{in_addr};
+    if (out_addr != in_addr) buffers.push_back(out_addr);
+    for (uint32_t addr : buffers) {
+      auto freed = free_fn->call(s.cx(), {wasmtime::Val(int32_t(addr))});
+      if (!freed) {
+        return CallFailure(s, freed.err(), "strata_free", options.timeout);
+      }
+    }
+  }
+  return output;
+}
+
+Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
+  InstanceState& s = *state_;
+  if (s.module->convention() != CallingConvention::kCommand) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + " has no _start; it is not a WASI command");
+  }
+  if (s.poisoned || s.calls > 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + ": a command instance runs _start only once");
+  }
+  // A fresh WASI context per run: this request's stdin, args and env, and
+  // its own output buffers; nothing of an earlier request is reachable.
+  auto out = NewStream(request.max_stdout_bytes);
+  auto err = NewStream(request.max_stderr_bytes);
+  wasmtime::WasiConfig wasi = CapturingWasiConfig(out, err);
+  std::vector<std::string> argv{s.module->name()};
+  argv.insert(argv.end(), request.args.begin(), request.args.end());
+  wasi.argv(argv);
+  wasi.env(request.env);
+  wasm_byte_vec_t stdin_vec;  // ownership passes to the WASI config
+  wasm_byte_vec_new(&stdin_vec, request.stdin_bytes.size(),
+                    reinterpret_cast<const char*>(request.stdin_bytes.data()));
+  wasi_config_set_stdin_bytes(wasi.capi(), &stdin_vec);
+  auto set = s.cx().set_wasi(std::move(wasi));
+  if (!set) {
+    return Status(ErrorCode::kInstantiate,
+                  Who(s) + ": WASI setup failed: " + set.err().message());
+  }
+  auto start = FindFunc(s, "_start");
+  if (!start.ok()) return start.status();
+  SetDeadline(s, request.timeout);
+  ++s.calls;
+  s.poisoned = true;  // _start may not be re-entered
+
+  CommandOutput output;
+  auto ran = start->call(s.cx(), {});
+  if (!ran) {
+    Status failure = CallFailure(s, ran.err_ref(), "_start", request.timeout);
+    const auto* error = std::get_if<wasmtime::Error>(&ran.err_ref().data);
+    auto code = error ? error->i32_exit() : std::nullopt;
+    if (!code) return failure;
+    output.exit_code = *code;
+  }
+  for (auto* stream : {out.get(), err.get()}) {
+    if (stream->dropped > 0) {
+      return Status(ErrorCode::kOutputTooLarge,
+                    Who(s) + " wrote " +
+                        std::to_string(stream->data.size() + stream->dropped) +
+                        " bytes to " + (stream == out.get() ? "stdout" : "stderr") +
+                        ", over the cap of " + std::to_string(stream->cap));
+    }
+  }
+  output.stdout_bytes = std::move(out->data);
+  output.stderr_bytes = std::move(err->data);
+  return output;
+}
+
+uint64_t Instance::memory_bytes() const {
+  if (!state_->memory) return 0;
+  return state_->memory->data(state_->store.context()).size();
+}
+
+uint64_t Instance::ResidentBytes() const {
+  if (!state_->memory) return 0;
+  auto data = state_->memory->data(state_->store.context());
+  return internal::PrivateResidentBytes(data.data(), data.size());
+}
+
+uint64_t Instance::calls() const { return state_->calls; }
+bool Instance::poisoned() const { return state_->poisoned; }
+
+std::string Instance::TakeLog() {
+  std::lock_guard<std::mutex> lock(state_->log->mu);
+  std::string text(state_->log->data.begin(), state_->log->data.end());
+  state_->log->data.clear();
+  return text;
+}
+
+}  // namespace strata

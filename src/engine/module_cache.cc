@@ -1,0 +1,156 @@
+#include "strata/module_cache.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "engine/module_impl.h"
+#include "internal/sha256.h"
+
+namespace strata {
+namespace {
+
+// Layout: magic | u32 fingerprint length | fingerprint | 32-byte SHA-256 of
+// the payload | u64 payload length | payload (wasmtime's artifact).
+constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'A', 'C', '1'};
+
+void PutU64(Bytes& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(uint8_t(v >> (8 * i)));
+}
+
+uint64_t GetU64(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+
+// The payload of a well-formed entry for `fingerprint`, or an explanation.
+Result<std::span<const uint8_t>> ParseEntry(const Bytes& file,
+                                            const std::string& fingerprint) {
+  auto bad = [](std::string why) {
+    return Status(ErrorCode::kIo, "invalid cache entry: " + why);
+  };
+  size_t pos = 0;
+  auto need = [&](size_t n) { return file.size() - pos >= n; };
+  if (!need(sizeof kMagic) || std::memcmp(file.data(), kMagic, sizeof kMagic))
+    return bad("bad magic");
+  pos += sizeof kMagic;
+  if (!need(4)) return bad("truncated header");
+  uint64_t fp_len = GetU64(&file[pos], 4);
+  pos += 4;
+  if (!need(fp_len) ||
+      std::string(file.begin() + pos, file.begin() + pos + fp_len) != fingerprint)
+    return bad("built by another engine configuration");
+  pos += fp_len;
+  if (!need(32 + 8)) return bad("truncated header");
+  const uint8_t* checksum = &file[pos];
+  uint64_t len = GetU64(&file[pos + 32], 8);
+  pos += 40;
+  if (file.size() - pos != len) return bad("payload length mismatch");
+  std::span<const uint8_t> payload(&file[pos], len);
+  internal::Sha256 sha;
+  sha.Update(payload);
+  if (std::memcmp(sha.Finish().data(), checksum, 32) != 0)
+    return bad("checksum mismatch");
+  return payload;
+}
+
+}  // namespace
+
+ModuleCache::ModuleCache(Engine& engine, std::filesystem::path dir)
+    : engine_(engine), dir_(std::move(dir)) {}
+
+std::filesystem::path ModuleCache::PathFor(
+    const std::string& source_hash) const {
+  internal::Sha256 key;
+  key.Update(source_hash);
+  key.Update("\n");
+  key.Update(engine_.fingerprint());
+  auto digest = key.Finish();
+  return dir_ / (internal::ToHex(digest).substr(0, 32) + ".cwasm");
+}
+
+Status ModuleCache::Store(const Module& module) {
+  auto artifact = module.Serialize();
+  if (!artifact.ok()) return artifact.status();
+  const std::string& fp = engine_.fingerprint();
+  Bytes file(kMagic, kMagic + sizeof kMagic);
+  PutU64(file, fp.size(), 4);
+  file.insert(file.end(), fp.begin(), fp.end());
+  internal::Sha256 sha;
+  sha.Update(*artifact);
+  auto checksum = sha.Finish();
+  file.insert(file.end(), checksum.begin(), checksum.end());
+  PutU64(file, artifact->size(), 8);
+  file.insert(file.end(), artifact->begin(), artifact->end());
+
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  auto path = PathFor(module.hash());
+  auto tmp = path;
+  tmp += ".tmp." + std::to_string(getpid()) + "." +
+         std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(file.data()),
+              static_cast<std::streamsize>(file.size()));
+    if (!out) {
+      std::filesystem::remove(tmp, ec);
+      return Status(ErrorCode::kIo, "module '" + module.name() +
+                                        "': cannot write cache entry '" +
+                                        tmp.string() + "'");
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Status(ErrorCode::kIo, "module '" + module.name() +
+                                      "': cannot install cache entry '" +
+                                      path.string() + "'");
+  }
+  return OkStatus();
+}
+
+Result<std::shared_ptr<const Module>> ModuleCache::Load(
+    const std::string& name, const std::string& source_hash) {
+  auto path = PathFor(source_hash);
+  auto file = ReadFile(path);
+  if (!file.ok()) {
+    return Status(ErrorCode::kNotFound, "module '" + name +
+                                            "': no cache entry at '" +
+                                            path.string() + "'");
+  }
+  auto reject = [&](const Status& why) -> Status {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return Status(ErrorCode::kNotFound, "module '" + name + "': " +
+                                            why.message() + " in '" +
+                                            path.string() + "'; removed");
+  };
+  auto payload = ParseEntry(*file, engine_.fingerprint());
+  if (!payload.ok()) return reject(payload.status());
+  auto module = engine_.Deserialize(name, source_hash, *payload);
+  if (!module.ok()) return reject(module.status());
+  return module;
+}
+
+Result<std::shared_ptr<const Module>> ModuleCache::LoadOrCompile(
+    const std::string& name, std::span<const uint8_t> bytes) {
+  std::string hash = internal::Sha256Hex(bytes);
+  auto cached = Load(name, hash);
+  if (cached.ok()) return cached;
+  auto compiled = engine_.Compile(name, bytes);
+  if (!compiled.ok()) return compiled;
+  // A cache that cannot be written only costs the next load a compile.
+  (void)Store(**compiled);
+  return compiled;
+}
+
+void ModuleCache::Remove(const std::string& source_hash) {
+  std::error_code ec;
+  std::filesystem::remove(PathFor(source_hash), ec);
+}
+
+}  // namespace strata

@@ -1,0 +1,71 @@
+// Engine internals shared by engine.cc, module.cc and instance.cc: the parts
+// of a module and an instance that hold wasmtime objects.
+#ifndef STRATA_ENGINE_MODULE_IMPL_H_
+#define STRATA_ENGINE_MODULE_IMPL_H_
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <mutex>
+#include <span>
+#include <string>
+#include <wasmtime.hh>
+
+#include "strata/instance.h"
+#include "strata/module.h"
+#include "strata/status.h"
+
+namespace strata {
+
+// Compiles the binary format, or the text format when the bytes do not start
+// with the "\0asm" magic.
+wasmtime::Result<wasmtime::Module> CompileBytes(wasmtime::Engine& engine,
+                                                std::span<const uint8_t> bytes);
+
+// Imports, exports, memories and calling convention of a compiled module.
+ModuleInfo DescribeModule(const wasmtime::Module& module);
+
+struct PreparedModuleImpl {
+  struct Deleter {
+    void operator()(wasmtime_instance_pre_t* p) const {
+      wasmtime_instance_pre_delete(p);
+    }
+  };
+  std::unique_ptr<wasmtime_instance_pre_t, Deleter> pre;
+};
+
+// wasmtime's InstancePre for `module`, or kLink naming the missing import.
+Result<std::unique_ptr<PreparedModuleImpl>> LinkModule(
+    const wasmtime::Linker& linker, const Module& module);
+
+// Bytes a guest writes to a WASI stream, up to a cap. Shared between the
+// WASI context (which writes) and the instance (which reads).
+struct CapturedStream {
+  std::mutex mu;
+  Bytes data;
+  size_t cap = 0;
+  uint64_t dropped = 0;  // bytes written past the cap
+};
+
+// A WASI configuration whose stdout and stderr go to `out` and `err` (the
+// same stream may be given twice); no args, env, stdin, files or network.
+wasmtime::WasiConfig CapturingWasiConfig(std::shared_ptr<CapturedStream> out,
+                                         std::shared_ptr<CapturedStream> err);
+
+struct InstanceState {
+  const Engine* engine = nullptr;
+  std::shared_ptr<const Module> module;  // keeps the code alive
+  wasmtime::Store store;
+  std::optional<wasmtime::Instance> instance;  // set once instantiated
+  std::optional<wasmtime::Memory> memory;      // the exported "memory"
+  std::shared_ptr<CapturedStream> log;  // stderr+stdout outside commands
+  uint64_t calls = 0;
+  bool poisoned = false;
+
+  explicit InstanceState(wasmtime::Engine& engine) : store(engine) {}
+  wasmtime::Store::Context cx() { return store.context(); }
+};
+
+}  // namespace strata
+
+#endif  // STRATA_ENGINE_MODULE_IMPL_H_

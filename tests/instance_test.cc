@@ -1,0 +1,203 @@
+// Instances of real guests: the reactor and command conventions, and every
+// fixture's failure mode, after which the process keeps serving.
+#include "strata/instance.h"
+
+#include "test_support.h"
+
+namespace strata {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::NewInstance;
+using testing::ToBytes;
+using testing::ToString;
+
+TEST(InstanceTest, ReactorCallEchoesInput) {
+  auto instance = NewInstance("echo.wat");
+  ASSERT_NE(instance, nullptr);
+  auto out = instance->Call("run", ToBytes("hello, strata"), {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(ToString(*out), "hello, strata");
+  EXPECT_EQ(instance->calls(), 1u);
+}
+
+TEST(InstanceTest, UnknownExportIsInvalidArgument) {
+  auto instance = NewInstance("echo.wat");
+  ASSERT_NE(instance, nullptr);
+  auto out = instance->Call("nope", {}, {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find("'nope'"), std::string::npos);
+  EXPECT_FALSE(instance->poisoned());
+}
+
+TEST(InstanceTest, WrongSignatureIsInvalidArgument) {
+  auto instance = NewInstance("echo.wat");
+  ASSERT_NE(instance, nullptr);
+  auto out = instance->Call("add", {}, {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find("(i32, i32) -> (i32)"),
+            std::string::npos)
+      << out.status();
+}
+
+TEST(InstanceTest, OversizedInputIsRejectedBeforeTheGuestRuns) {
+  auto instance = NewInstance("echo.wat");
+  ASSERT_NE(instance, nullptr);
+  CallOptions options;
+  options.max_input_bytes = 8;
+  auto out = instance->Call("run", ToBytes("123456789"), options);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find("9 bytes"), std::string::npos);
+  EXPECT_EQ(instance->calls(), 0u);
+}
+
+TEST(InstanceTest, OversizedOutputIsReported) {
+  auto instance = NewInstance("echo.wat");
+  ASSERT_NE(instance, nullptr);
+  CallOptions options;
+  options.max_output_bytes = 4;
+  auto out = instance->Call("run", ToBytes("too long"), options);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kOutputTooLarge);
+}
+
+TEST(InstanceTest, TrapIsReportedAndPoisonsTheInstance) {
+  auto instance = NewInstance("trap.wat");
+  ASSERT_NE(instance, nullptr);
+  auto out = instance->Call("run", {}, {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kTrap);
+  EXPECT_NE(out.status().message().find("'trap'"), std::string::npos);
+  EXPECT_TRUE(instance->poisoned());
+  EXPECT_FALSE(instance->Call("run", {}, {}).ok());
+
+  auto other = NewInstance("trap.wat");
+  ASSERT_NE(other, nullptr);
+  auto div = other->Call("divzero", {}, {});
+  ASSERT_FALSE(div.ok());
+  EXPECT_NE(div.status().message().find("divide by zero"), std::string::npos)
+      << div.status();
+  // The process keeps serving other modules.
+  auto echo = NewInstance("echo.wat");
+  ASSERT_NE(echo, nullptr);
+  EXPECT_TRUE(echo->Call("run", ToBytes("still here"), {}).ok());
+}
+
+TEST(InstanceTest, RunawayGuestHitsItsDeadline) {
+  auto instance = NewInstance("loop.wat");
+  ASSERT_NE(instance, nullptr);
+  CallOptions options;
+  options.timeout = 50ms;
+  auto start = std::chrono::steady_clock::now();
+  auto out = instance->Call("run", {}, options);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kDeadlineExceeded);
+  EXPECT_NE(out.status().message().find("50 ms"), std::string::npos);
+  EXPECT_GE(elapsed, 50ms);  // a bound, not a timing: it cannot stop early
+  EXPECT_TRUE(instance->poisoned());
+}
+
+TEST(InstanceTest, MemoryBombIsRefusedAtTheLimit) {
+  InstanceLimits limits;
+  limits.max_memory_bytes = 10 << 20;
+  auto instance = NewInstance("membomb.wat", limits);
+  ASSERT_NE(instance, nullptr);
+  auto out = instance->Call("run", {}, {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(ToString(*out), "refused at 145 pages");
+  EXPECT_LE(instance->memory_bytes(), limits.max_memory_bytes);
+}
+
+TEST(InstanceTest, FreshInstancesSeeNoEarlierCall) {
+  auto first = NewInstance("probe.wat");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(ToString(first->Call("run", {}, {}).value()), "fresh 1");
+  EXPECT_EQ(ToString(first->Call("run", {}, {}).value()), "seen 2");
+  auto second = NewInstance("probe.wat");
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(ToString(second->Call("run", {}, {}).value()), "fresh 1");
+}
+
+TEST(InstanceTest, CommandWritesStdoutAndExitsZero) {
+  auto instance = NewInstance("command_hello.wat");
+  ASSERT_NE(instance, nullptr);
+  auto out = instance->RunCommand({});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->exit_code, 0);
+  EXPECT_EQ(ToString(out->stdout_bytes), "hello from wasi\n");
+  // _start runs once per instance.
+  EXPECT_FALSE(instance->RunCommand({}).ok());
+}
+
+TEST(InstanceTest, CommandExitCodeAndStderrAreReported) {
+  auto instance = NewInstance("command_exit3.wat");
+  ASSERT_NE(instance, nullptr);
+  auto out = instance->RunCommand({});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_EQ(ToString(out->stderr_bytes), "bye\n");
+}
+
+TEST(InstanceTest, CommandStdoutOverTheCapIsAnError) {
+  auto instance = NewInstance("command_hello.wat");
+  ASSERT_NE(instance, nullptr);
+  CommandRequest request;
+  request.max_stdout_bytes = 5;
+  auto out = instance->RunCommand(request);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kOutputTooLarge);
+  EXPECT_NE(out.status().message().find("cap of 5"), std::string::npos);
+}
+
+TEST(InstanceTest, CommandRoundTripThroughStdinAndArgs) {
+  auto instance = NewInstance("extractor-cmd.wasm");
+  ASSERT_NE(instance, nullptr);
+  CommandRequest request;
+  request.stdin_bytes = ToBytes(
+      "<html lang=de><title>Hallo</title><a href='x/y'>link</a></html>");
+  request.args = {"--base-url", "https://example.org/a/b"};
+  auto out = instance->RunCommand(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->exit_code, 0) << ToString(out->stderr_bytes);
+  std::string json = ToString(out->stdout_bytes);
+  EXPECT_NE(json.find("\"title\":\"Hallo\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"lang\":\"de\""), std::string::npos) << json;
+  EXPECT_NE(json.find("https://example.org/a/x/y"), std::string::npos) << json;
+}
+
+TEST(InstanceTest, SynthVariantsCarryTheirParameters) {
+  auto base = ReadFile(testing::GuestPath("synth.wasm"));
+  ASSERT_TRUE(base.ok()) << base.status();
+  SynthParams params;
+  params.variant = 7;
+  params.init_pages = 16;
+  params.call_iters = 10;
+  auto bytes = MakeSynthVariant(*base, params);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto& engine = testing::TestEngine();
+  auto module = engine.Compile("synth-7", *bytes);
+  ASSERT_TRUE(module.ok()) << module.status();
+  auto instance = engine.Prepare(*module).value()->Instantiate({});
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  std::string info = ToString((*instance)->Call("info", {}, {}).value());
+  EXPECT_NE(info.find("\"variant\":7"), std::string::npos) << info;
+  EXPECT_NE(info.find("\"init_pages\":16"), std::string::npos) << info;
+  // Initialisation dirtied 16 pages: they are resident and private.
+  EXPECT_GE((*instance)->ResidentBytes(), 16 * kWasmPageBytes);
+  auto run = (*instance)->Call("run", ToBytes("x"), {});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(ToString(*run).substr(0, 3), "ok ");
+}
+
+TEST(InstanceTest, SynthVariantNeedsAParameterBlock) {
+  auto bytes = MakeSynthVariant(ToBytes("not a synth module"), {});
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace strata

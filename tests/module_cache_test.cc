@@ -1,0 +1,124 @@
+// The cold tier's on-disk form: serialize, deserialize, and never trust a
+// damaged file.
+#include "strata/module_cache.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "test_support.h"
+
+namespace strata {
+namespace {
+
+using testing::GuestPath;
+using testing::TestEngine;
+using testing::ToBytes;
+using testing::ToString;
+
+class ModuleCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("strata-cache-test-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    bytes_ = ReadFile(GuestPath("probe.wat")).value();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string CallProbe(const Module& module) {
+    auto copy = std::shared_ptr<const Module>(std::shared_ptr<const Module>{},
+                                              &module);
+    auto instance = TestEngine().Prepare(copy).value()->Instantiate({});
+    return ToString(instance.value()->Call("run", {}, {}).value());
+  }
+
+  void Damage(const std::filesystem::path& path, size_t keep_bytes,
+              bool flip_last) {
+    Bytes file = ReadFile(path).value();
+    if (flip_last) file.back() ^= 0xff;
+    file.resize(std::min(file.size(), keep_bytes));
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(file.data()), file.size());
+  }
+
+  std::filesystem::path dir_;
+  Bytes bytes_;
+};
+
+TEST_F(ModuleCacheTest, SerializedModuleGivesTheSameOutput) {
+  ModuleCache cache(TestEngine(), dir_);
+  auto compiled = TestEngine().Compile("probe", bytes_).value();
+  ASSERT_TRUE(cache.Store(*compiled).ok());
+  ASSERT_TRUE(std::filesystem::exists(cache.PathFor(compiled->hash())));
+  auto loaded = cache.Load("probe", compiled->hash());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->hash(), compiled->hash());
+  EXPECT_EQ(CallProbe(**loaded), CallProbe(*compiled));
+  EXPECT_EQ(cache.rejected(), 0u);
+}
+
+TEST_F(ModuleCacheTest, MissingEntryIsNotFound) {
+  ModuleCache cache(TestEngine(), dir_);
+  auto loaded = cache.Load("probe", "0123");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(ModuleCacheTest, CorruptedEntryIsRejectedAndRebuilt) {
+  ModuleCache cache(TestEngine(), dir_);
+  auto first = cache.LoadOrCompile("probe", bytes_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto path = cache.PathFor((*first)->hash());
+  Damage(path, SIZE_MAX, /*flip_last=*/true);
+
+  auto loaded = cache.Load("probe", (*first)->hash());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("checksum mismatch"),
+            std::string::npos)
+      << loaded.status();
+  EXPECT_EQ(cache.rejected(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(path));
+
+  auto rebuilt = cache.LoadOrCompile("probe", bytes_);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_EQ(CallProbe(**rebuilt), "fresh 1");
+  EXPECT_TRUE(cache.Load("probe", (*first)->hash()).ok());
+}
+
+TEST_F(ModuleCacheTest, TruncatedEntryIsRejected) {
+  ModuleCache cache(TestEngine(), dir_);
+  auto first = cache.LoadOrCompile("probe", bytes_).value();
+  Damage(cache.PathFor(first->hash()), 20, false);
+  auto loaded = cache.Load("probe", first->hash());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(cache.rejected(), 1u);
+}
+
+TEST_F(ModuleCacheTest, EntryOfAnotherEngineConfigurationIsRejected) {
+  ModuleCache cache(TestEngine(), dir_);
+  auto compiled = TestEngine().Compile("probe", bytes_).value();
+  ASSERT_TRUE(cache.Store(*compiled).ok());
+
+  EngineOptions other_options;
+  other_options.pooling_allocator = false;
+  other_options.opt_level = OptLevel::kNone;
+  auto other = Engine::Create(other_options).value();
+  ModuleCache other_cache(*other, dir_);
+  // Another fingerprint means another file name...
+  EXPECT_NE(other_cache.PathFor(compiled->hash()),
+            cache.PathFor(compiled->hash()));
+  // ...and a file renamed into its place is still refused.
+  std::filesystem::copy_file(cache.PathFor(compiled->hash()),
+                             other_cache.PathFor(compiled->hash()));
+  auto loaded = other_cache.Load("probe", compiled->hash());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("another engine"),
+            std::string::npos)
+      << loaded.status();
+}
+
+}  // namespace
+}  // namespace strata

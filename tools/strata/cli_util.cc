@@ -1,0 +1,52 @@
+#include "cli_util.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+
+namespace strata::cli {
+
+Result<Bytes> ReadInput(const std::string& path) {
+  if (path != "-") return ReadFile(path);
+  return Bytes(std::istreambuf_iterator<char>(std::cin), {});
+}
+
+std::filesystem::path BundledGuest(const std::string& name) {
+  if (const char* dir = std::getenv("STRATA_GUEST_DIR")) {
+    return std::filesystem::path(dir) / name;
+  }
+  std::filesystem::path build_tree = STRATA_BUILD_GUEST_DIR;
+  if (std::filesystem::exists(build_tree / name)) return build_tree / name;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return exe.parent_path().parent_path() / "share/strata/guests" / name;
+}
+
+std::unique_ptr<Engine> MakeEngine() {
+  auto engine = Engine::Create(EngineOptions{});
+  if (!engine.ok()) {
+    std::cerr << "strata: " << engine.status() << "\n";
+    std::exit(1);
+  }
+  if (!(*engine)->pooling_fallback_reason().empty()) {
+    std::cerr << "strata: note: pooling allocator: "
+              << (*engine)->pooling_fallback_reason() << "\n";
+  }
+  return std::move(*engine);
+}
+
+int Fail(const Status& status) {
+  std::cerr << "strata: " << status << "\n";
+  return 1;
+}
+
+std::string FormatMs(std::chrono::nanoseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", d.count() / 1e6);
+  return buf;
+}
+
+}  // namespace strata::cli
