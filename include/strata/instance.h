@@ -86,6 +86,8 @@ class Instance {
   // Bytes of linear memory resident and private to this instance (dirtied
   // pages), measured from the page tables.
   uint64_t ResidentBytes() const;
+  // Linear memory size right after initialisation, to detect growth.
+  uint64_t initial_memory_bytes() const;
   // Calls served so far.
   uint64_t calls() const;
   // True after a trap, a timeout or an exit: the instance's state is

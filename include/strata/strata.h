@@ -6,6 +6,8 @@
 #include "strata/instance.h"
 #include "strata/module.h"
 #include "strata/module_cache.h"
+#include "strata/policy.h"
+#include "strata/pool.h"
 #include "strata/status.h"
 #include "strata/synth.h"
 

@@ -164,13 +164,16 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
       return CallFailure(*state, done.err(), "_initialize", limits.init_timeout);
     }
   }
+  InstanceState* raw_state = state.get();
   auto instance = std::make_unique<Instance>(std::move(state));
   if (!limits.init_export.empty()) {
     CallOptions options;
     options.timeout = limits.init_timeout;
     auto warmed = instance->Call(limits.init_export, {}, options);
     if (!warmed.ok()) return warmed.status();
+    raw_state->calls = 0;  // the warm-up is not a served call
   }
+  raw_state->initial_memory = instance->memory_bytes();
   return instance;
 }
 
@@ -340,6 +343,9 @@ uint64_t Instance::ResidentBytes() const {
 }
 
 uint64_t Instance::calls() const { return state_->calls; }
+uint64_t Instance::initial_memory_bytes() const {
+  return state_->initial_memory;
+}
 bool Instance::poisoned() const { return state_->poisoned; }
 
 std::string Instance::TakeLog() {

@@ -60,6 +60,7 @@ struct InstanceState {
   std::optional<wasmtime::Memory> memory;      // the exported "memory"
   std::shared_ptr<CapturedStream> log;  // stderr+stdout outside commands
   uint64_t calls = 0;
+  uint64_t initial_memory = 0;
   bool poisoned = false;
 
   explicit InstanceState(wasmtime::Engine& engine) : store(engine) {}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what strata needs to build on Debian 12 (skipping what is there),
+# then builds and caches the wasmtime C API. Safe to run repeatedly.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ libgtest-dev        # build and tests
+  clang lld wasi-libc libclang-rt-14-dev-wasm32  # guests: C to wasm32-wasi
+  libcli11-dev nlohmann-json3-dev libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+fi
+command -v cargo >/dev/null || {
+  echo "setup: cargo is required to build the wasmtime C API (rustup.rs)" >&2
+  exit 1
+}
+bash "$(dirname "$0")/build-wasmtime.sh" >/dev/null

@@ -1,0 +1,88 @@
+#include "strata/histogram.h"
+
+#include <bit>
+
+namespace strata {
+
+int Histogram::BucketOf(uint64_t v) {
+  if (v < (uint64_t{1} << kSubBits)) return static_cast<int>(v);
+  int exp = std::bit_width(v) - 1;  // >= kSubBits
+  int shift = exp - kSubBits;
+  int sub = static_cast<int>((v >> shift) & ((1 << kSubBits) - 1));
+  return ((shift + 1) << kSubBits) + sub;
+}
+
+uint64_t Histogram::BucketUpperBound(int bucket) {
+  if (bucket < (1 << kSubBits)) return static_cast<uint64_t>(bucket);
+  int shift = (bucket >> kSubBits) - 1;
+  uint64_t sub = static_cast<uint64_t>(bucket & ((1 << kSubBits) - 1));
+  uint64_t low = ((uint64_t{1} << kSubBits) | sub) << shift;
+  return low + ((uint64_t{1} << shift) - 1);
+}
+
+void Histogram::Record(std::chrono::nanoseconds value) {
+  uint64_t v = value.count() > 0 ? static_cast<uint64_t>(value.count()) : 0;
+  counts_[BucketOf(v)].fetch_add(1, std::memory_order_relaxed);
+  total_.fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(v, std::memory_order_relaxed);
+  uint64_t max = max_ns_.load(std::memory_order_relaxed);
+  while (v > max &&
+         !max_ns_.compare_exchange_weak(max, v, std::memory_order_relaxed)) {
+  }
+}
+
+void Histogram::Reset() {
+  for (auto& c : counts_) c.store(0, std::memory_order_relaxed);
+  total_.store(0, std::memory_order_relaxed);
+  sum_ns_.store(0, std::memory_order_relaxed);
+  max_ns_.store(0, std::memory_order_relaxed);
+}
+
+std::vector<uint64_t> Histogram::Counts() const {
+  std::vector<uint64_t> out(kBuckets);
+  for (int i = 0; i < kBuckets; ++i) {
+    out[i] = counts_[i].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+uint64_t Histogram::Quantile(double q) const {
+  std::vector<uint64_t> counts = Counts();
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  if (total == 0) return 0;
+  uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
+  uint64_t seen = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    seen += counts[i];
+    if (seen >= rank) {
+      return std::min(BucketUpperBound(i),
+                      max_ns_.load(std::memory_order_relaxed));
+    }
+  }
+  return max_ns_.load(std::memory_order_relaxed);
+}
+
+Histogram::Summary Histogram::Summarize() const {
+  Summary s;
+  s.count = total_.load(std::memory_order_relaxed);
+  if (s.count == 0) return s;
+  s.mean_ns = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) /
+              static_cast<double>(s.count);
+  s.p50_ns = Quantile(0.5);
+  s.p95_ns = Quantile(0.95);
+  s.p99_ns = Quantile(0.99);
+  s.p999_ns = Quantile(0.999);
+  s.max_ns = max_ns_.load(std::memory_order_relaxed);
+  std::vector<uint64_t> counts = Counts();
+  for (int i = 0; i < kBuckets; ++i) {
+    if (counts[i] > 0) {
+      s.min_ns = i < (1 << kSubBits) ? static_cast<uint64_t>(i)
+                                     : BucketUpperBound(i - 1) + 1;
+      break;
+    }
+  }
+  return s;
+}
+
+}  // namespace strata

@@ -1,0 +1,191 @@
+// Snapshots of the pool's counters and their Prometheus / JSON forms.
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "internal/residency.h"
+#include "pool/pool_internal.h"
+
+namespace strata {
+
+double PoolMetrics::hit_rate(ServedFrom from) const {
+  uint64_t total = 0;
+  for (uint64_t n : served) total += n;
+  return total == 0 ? 0 : static_cast<double>(served[int(from)]) / total;
+}
+
+double PoolMetrics::pressure() const {
+  return budget_bytes == 0 ? 0 : static_cast<double>(used_bytes) / budget_bytes;
+}
+
+PoolMetrics Pool::Metrics() const {
+  const PoolState& s = *state_;
+  PoolMetrics m;
+  auto now = s.clock->Now();
+  std::vector<std::shared_ptr<ModuleEntry>> entries;
+  {
+    std::shared_lock lock(s.modules_mu);
+    for (const auto& [name, entry] : s.modules) entries.push_back(entry);
+  }
+  for (const auto& entry : entries) {
+    ModuleEntry& e = *entry;
+    std::lock_guard<std::mutex> lock(e.mu);
+    ModuleMetrics mm = e.counters;
+    mm.name = e.name;
+    mm.tier = CurrentTier(e);
+    mm.hot = static_cast<uint32_t>(e.hot.size());
+    mm.in_use = e.in_use;
+    mm.target_hot = e.target_hot;
+    mm.rate_per_s = e.rate.PerSecond(now);
+    for (const auto& h : e.hot) mm.hot_resident_bytes += h.resident_bytes;
+    mm.code_bytes = e.compiled ? e.code_bytes : 0;
+    mm.instantiate_ms = e.instantiate.seconds * 1e3;
+    mm.load_ms = e.load.seconds * 1e3;
+    mm.compile_ms = e.compile.seconds * 1e3;
+    for (int i = 0; i < kServedFromCount; ++i) {
+      m.served[i] += mm.served[i];
+      m.acquires += mm.served[i];
+    }
+    m.promotions += mm.promotions;
+    m.demotions += mm.demotions;
+    m.evictions += mm.evictions;
+    m.bytes_by_tier[int(Tier::kHot)] += mm.hot_resident_bytes;
+    m.instances_by_tier[int(Tier::kHot)] += mm.hot;
+    if (e.compiled) {
+      Tier code_tier = e.prepared ? Tier::kWarm : Tier::kColdMemory;
+      m.bytes_by_tier[int(code_tier)] += e.code_bytes;
+    }
+    m.instances_by_tier[int(mm.tier)] += mm.tier == Tier::kHot ? 0 : 1;
+    m.modules.push_back(std::move(mm));
+  }
+  m.exhausted = s.exhausted.load(std::memory_order_relaxed);
+  m.budget_bytes = s.options.budget_bytes;
+  m.used_bytes = static_cast<uint64_t>(std::max<int64_t>(s.used_bytes.load(), 0));
+  m.process_rss_bytes = internal::ProcessRssBytes();
+  {
+    std::lock_guard<std::mutex> lock(const_cast<PoolState&>(s).plan_mu);
+    m.maintainer_runs = s.maintainer_runs;
+    m.maintainer_cpu_s = s.maintainer_cpu_s;
+  }
+  m.acquire = s.acquire_latency.Summarize();
+  m.call = s.call_latency.Summarize();
+  for (int i = 0; i < kServedFromCount; ++i) {
+    m.acquire_by_source[i] = s.acquire_by_source[i].Summarize();
+  }
+  return m;
+}
+
+std::string PoolMetrics::ToPrometheus() const {
+  std::ostringstream o;
+  o << "# TYPE strata_acquires_total counter\n";
+  for (int i = 0; i < kServedFromCount; ++i) {
+    o << "strata_acquires_total{served_from=\"" << ServedFromName(ServedFrom(i))
+      << "\"} " << served[i] << "\n";
+  }
+  o << "# TYPE strata_pool_exhausted_total counter\n"
+    << "strata_pool_exhausted_total " << exhausted << "\n"
+    << "# TYPE strata_promotions_total counter\nstrata_promotions_total "
+    << promotions << "\n"
+    << "# TYPE strata_demotions_total counter\nstrata_demotions_total "
+    << demotions << "\n"
+    << "# TYPE strata_evictions_total counter\nstrata_evictions_total "
+    << evictions << "\n"
+    << "# TYPE strata_budget_bytes gauge\nstrata_budget_bytes " << budget_bytes
+    << "\n# TYPE strata_used_bytes gauge\nstrata_used_bytes " << used_bytes
+    << "\n# TYPE strata_process_rss_bytes gauge\nstrata_process_rss_bytes "
+    << process_rss_bytes << "\n# TYPE strata_tier_bytes gauge\n";
+  for (int t = 0; t < kTierCount; ++t) {
+    o << "strata_tier_bytes{tier=\"" << TierName(Tier(t)) << "\"} "
+      << bytes_by_tier[t] << "\n";
+  }
+  auto quantiles = [&](const char* name, const Histogram::Summary& h,
+                       const std::string& labels) {
+    const std::pair<const char*, uint64_t> qs[] = {
+        {"0.5", h.p50_ns}, {"0.95", h.p95_ns}, {"0.99", h.p99_ns},
+        {"0.999", h.p999_ns}};
+    for (const auto& [q, v] : qs) {
+      o << name << "{" << labels << (labels.empty() ? "" : ",") << "quantile=\""
+        << q << "\"} " << v / 1e9 << "\n";
+    }
+    o << name << "_count{" << labels << "} " << h.count << "\n";
+  };
+  o << "# TYPE strata_acquire_seconds summary\n";
+  quantiles("strata_acquire_seconds", acquire, "");
+  o << "# TYPE strata_call_seconds summary\n";
+  quantiles("strata_call_seconds", call, "");
+  o << "# TYPE strata_module_hot_instances gauge\n";
+  for (const auto& mm : modules) {
+    o << "strata_module_hot_instances{module=\"" << mm.name << "\"} " << mm.hot
+      << "\n";
+  }
+  o << "# TYPE strata_module_acquires_total counter\n";
+  for (const auto& mm : modules) {
+    for (int i = 0; i < kServedFromCount; ++i) {
+      o << "strata_module_acquires_total{module=\"" << mm.name
+        << "\",served_from=\"" << ServedFromName(ServedFrom(i)) << "\"} "
+        << mm.served[i] << "\n";
+    }
+  }
+  return o.str();
+}
+
+namespace {
+
+nlohmann::json SummaryJson(const Histogram::Summary& h) {
+  return {{"count", h.count},     {"mean_ns", h.mean_ns}, {"p50_ns", h.p50_ns},
+          {"p95_ns", h.p95_ns},   {"p99_ns", h.p99_ns},   {"p999_ns", h.p999_ns},
+          {"max_ns", h.max_ns}};
+}
+
+}  // namespace
+
+std::string PoolMetrics::ToJson() const {
+  nlohmann::json j;
+  for (int i = 0; i < kServedFromCount; ++i) {
+    const char* name = ServedFromName(ServedFrom(i));
+    j["served"][name] = served[i];
+    j["hit_rate"][name] = hit_rate(ServedFrom(i));
+    j["acquire_by_source"][name] = SummaryJson(acquire_by_source[i]);
+  }
+  for (int t = 0; t < kTierCount; ++t) {
+    j["tier_bytes"][TierName(Tier(t))] = bytes_by_tier[t];
+  }
+  j["acquires"] = acquires;
+  j["exhausted"] = exhausted;
+  j["promotions"] = promotions;
+  j["demotions"] = demotions;
+  j["evictions"] = evictions;
+  j["budget_bytes"] = budget_bytes;
+  j["used_bytes"] = used_bytes;
+  j["pressure"] = pressure();
+  j["process_rss_bytes"] = process_rss_bytes;
+  j["maintainer_runs"] = maintainer_runs;
+  j["maintainer_cpu_s"] = maintainer_cpu_s;
+  j["acquire"] = SummaryJson(acquire);
+  j["call"] = SummaryJson(call);
+  for (const auto& mm : modules) {
+    nlohmann::json jm = {{"name", mm.name},
+                         {"tier", TierName(mm.tier)},
+                         {"hot", mm.hot},
+                         {"in_use", mm.in_use},
+                         {"target_hot", mm.target_hot},
+                         {"rate_per_s", mm.rate_per_s},
+                         {"promotions", mm.promotions},
+                         {"demotions", mm.demotions},
+                         {"evictions", mm.evictions},
+                         {"traps", mm.traps},
+                         {"timeouts", mm.timeouts},
+                         {"retired", mm.retired},
+                         {"hot_resident_bytes", mm.hot_resident_bytes},
+                         {"code_bytes", mm.code_bytes},
+                         {"instantiate_ms", mm.instantiate_ms},
+                         {"load_ms", mm.load_ms},
+                         {"compile_ms", mm.compile_ms}};
+    for (int i = 0; i < kServedFromCount; ++i) {
+      jm["served"][ServedFromName(ServedFrom(i))] = mm.served[i];
+    }
+    j["modules"].push_back(std::move(jm));
+  }
+  return j.dump(2);
+}
+
+}  // namespace strata

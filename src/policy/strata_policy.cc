@@ -1,0 +1,143 @@
+// The default policy: fill the memory budget greedily with the steps up that
+// save the most request time per byte held.
+#include <algorithm>
+#include <cmath>
+#include <queue>
+
+#include "strata/policy.h"
+
+namespace strata {
+namespace {
+
+// Below this rate a module earns no memory (one call per ~17 minutes).
+constexpr double kMinRate = 1e-3;
+// Planning size of a module not yet measured: one wasm page. Admission is
+// still checked against measured bytes by the pool.
+constexpr uint64_t kUnmeasuredBytes = 64 * 1024;
+
+struct Step {
+  double value_per_byte;
+  uint32_t module;  // index into the views
+  uint32_t hot_index;  // 0: the warm step; k: the k-th hot instance
+  uint64_t bytes;
+  bool operator<(const Step& o) const {
+    return value_per_byte < o.value_per_byte;
+  }
+};
+
+class StrataPolicy final : public Policy {
+ public:
+  const char* name() const override { return "strata"; }
+
+  std::vector<Placement> Plan(const std::vector<ModuleView>& modules,
+                              const PolicyLimits& limits) override {
+    std::vector<Placement> plan(modules.size());
+    std::priority_queue<Step> heap;
+    uint64_t budget = limits.budget_bytes;
+    uint32_t instances_left = limits.max_instances;
+    auto spend = [&](uint64_t bytes) {
+      budget -= std::min(budget, bytes);
+    };
+
+    for (uint32_t i = 0; i < modules.size(); ++i) {
+      const ModuleView& m = modules[i];
+      plan[i] = {m.id, Tier::kColdDisk, 0};
+      // A module's floor is not up for auction.
+      if (m.min_hot > 0) {
+        plan[i].tier = Tier::kHot;
+        plan[i].target_hot = std::min(m.min_hot, instances_left);
+        instances_left -= plan[i].target_hot;
+        spend(CodeBytes(m) + plan[i].target_hot * InstanceBytes(m));
+      }
+      if (m.rate_per_s < kMinRate) continue;
+      double idle = m.idle_s;
+      bool warm_alive = idle < Seconds(limits.warm_keep_alive);
+      if (plan[i].tier == Tier::kHot) {
+        PushHot(heap, m, i, plan[i].target_hot + 1, limits);
+      } else if (warm_alive) {
+        // Warm saves deserialisation (or compilation, never cached) and
+        // linking on every request that would otherwise start cold.
+        double saved = std::max(m.load_s, 1e-6);
+        heap.push({m.rate_per_s * saved / CodeBytes(m), i, 0, CodeBytes(m)});
+      }
+    }
+
+    while (!heap.empty()) {
+      Step step = heap.top();
+      heap.pop();
+      if (step.bytes > budget) continue;  // a smaller step may still fit
+      const ModuleView& m = modules[step.module];
+      Placement& p = plan[step.module];
+      if (step.hot_index == 0) {
+        p.tier = Tier::kWarm;
+        spend(step.bytes);
+        PushHot(heap, m, step.module, 1, limits);
+        continue;
+      }
+      if (instances_left == 0) continue;
+      p.tier = Tier::kHot;
+      p.target_hot = step.hot_index;
+      --instances_left;
+      spend(step.bytes);
+      PushHot(heap, m, step.module, step.hot_index + 1, limits);
+    }
+    return plan;
+  }
+
+ private:
+  static double Seconds(std::chrono::nanoseconds d) {
+    return std::chrono::duration<double>(d).count();
+  }
+  static uint64_t CodeBytes(const ModuleView& m) {
+    return m.code_bytes > 0 ? m.code_bytes : kUnmeasuredBytes;
+  }
+  static uint64_t InstanceBytes(const ModuleView& m) {
+    return m.instance_bytes > 0 ? m.instance_bytes : kUnmeasuredBytes;
+  }
+
+  // Hot instances a module can use: those taken while one is being
+  // replaced or is busy (Little's law over instantiate + call time), with
+  // headroom for bursts; at least one.
+  static uint32_t HotNeeded(const ModuleView& m) {
+    double busy = m.rate_per_s * (m.instantiate_s + m.call_s);
+    uint32_t need = static_cast<uint32_t>(std::ceil(2 * busy)) + 1;
+    if (m.max_instances > 0) need = std::min(need, m.max_instances);
+    return std::max<uint32_t>(need, 1);
+  }
+
+  // The k-th hot instance saves an instantiation for the requests that find
+  // at least k instances needed; that share shrinks with k.
+  static void PushHot(std::priority_queue<Step>& heap, const ModuleView& m,
+                      uint32_t index, uint32_t k, const PolicyLimits& limits) {
+    if (m.idle_s >= Seconds(limits.hot_keep_alive)) return;
+    if (m.rate_per_s < kMinRate || k > HotNeeded(m)) return;
+    double saved = std::max(m.instantiate_s, 1e-6);
+    double value = m.rate_per_s * saved / k;
+    heap.push({value / InstanceBytes(m), index, k, InstanceBytes(m)});
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> MakeStrataPolicy() {
+  return std::make_unique<StrataPolicy>();
+}
+
+std::unique_ptr<Policy> MakePolicy(const std::string& name) {
+  if (name == "riptide") return MakeRiptidePolicy();
+  if (name == "strata") return MakeStrataPolicy();
+  return nullptr;
+}
+
+const char* TierName(Tier tier) {
+  switch (tier) {
+    case Tier::kHot: return "hot";
+    case Tier::kWarm: return "warm";
+    case Tier::kColdMemory: return "cold-memory";
+    case Tier::kColdDisk: return "cold-disk";
+    case Tier::kAbsent: return "absent";
+  }
+  return "unknown";
+}
+
+}  // namespace strata
