@@ -15,6 +15,7 @@ using ExitCode = int;
 void AddRunCommand(CLI::App& app, ExitCode& exit_code);
 void AddInspectCommand(CLI::App& app, ExitCode& exit_code);
 void AddExtractCommand(CLI::App& app, ExitCode& exit_code);
+void AddPoolDemoCommand(CLI::App& app, ExitCode& exit_code);
 
 }  // namespace strata::cli
 
