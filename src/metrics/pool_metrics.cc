@@ -21,12 +21,7 @@ PoolMetrics Pool::Metrics() const {
   const PoolState& s = *state_;
   PoolMetrics m;
   auto now = s.clock->Now();
-  std::vector<std::shared_ptr<ModuleEntry>> entries;
-  {
-    std::shared_lock lock(s.modules_mu);
-    for (const auto& [name, entry] : s.modules) entries.push_back(entry);
-  }
-  for (const auto& entry : entries) {
+  for (const auto& entry : Entries(s)) {
     ModuleEntry& e = *entry;
     std::lock_guard<std::mutex> lock(e.mu);
     ModuleMetrics mm = e.counters;

@@ -18,14 +18,6 @@ double ThreadCpuSeconds() {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-std::vector<std::shared_ptr<ModuleEntry>> Entries(const PoolState& s) {
-  std::shared_lock lock(s.modules_mu);
-  std::vector<std::shared_ptr<ModuleEntry>> out;
-  out.reserve(s.modules.size());
-  for (const auto& [name, entry] : s.modules) out.push_back(entry);
-  return out;
-}
-
 void MaintainerLoop(Pool& pool, PoolState& s) {
   std::unique_lock lock(s.maintain_mu);
   while (!s.shutdown.load()) {
@@ -101,6 +93,14 @@ void RefillLoop(PoolState& s) {
 }
 
 }  // namespace
+
+std::vector<std::shared_ptr<ModuleEntry>> Entries(const PoolState& s) {
+  std::shared_lock lock(s.modules_mu);
+  std::vector<std::shared_ptr<ModuleEntry>> out;
+  out.reserve(s.modules.size());
+  for (const auto& [name, entry] : s.modules) out.push_back(entry);
+  return out;
+}
 
 void StartBackground(Pool& pool, PoolState& s) {
   s.maintainer = std::thread([&pool, &s] { MaintainerLoop(pool, s); });

@@ -11,6 +11,16 @@ namespace {
 
 using Nanos = std::chrono::nanoseconds;
 
+Result<std::shared_ptr<ModuleEntry>> FindEntry(const PoolState& s,
+                                               const std::string& name) {
+  std::shared_lock lock(s.modules_mu);
+  auto it = s.modules.find(name);
+  if (it == s.modules.end()) {
+    return Status(ErrorCode::kNotFound, "pool: no module '" + name + "'");
+  }
+  return it->second;
+}
+
 std::filesystem::path TempCacheDir() {
   static std::atomic<int> counter{0};
   return std::filesystem::temp_directory_path() /
@@ -126,7 +136,7 @@ Status Pool::AddModule(const std::string& name, Bytes bytes,
   s.modules.emplace(name, entry);
   lock.unlock();
   // The compile we just paid for leaves the module cold in memory.
-  InstallCompiled(s, *entry, *compiled, Nanos((*compiled)->load_time()));
+  InstallCompiled(s, *entry, *compiled);
   if (options.min_hot > 0) s.RequestMaintenance();
   return OkStatus();
 }
@@ -175,15 +185,9 @@ Result<Lease> Pool::Acquire(const std::string& name,
                             std::chrono::milliseconds timeout) {
   PoolState& s = *state_;
   auto start = std::chrono::steady_clock::now();
-  std::shared_ptr<ModuleEntry> entry;
-  {
-    std::shared_lock lock(s.modules_mu);
-    auto it = s.modules.find(name);
-    if (it == s.modules.end()) {
-      return Status(ErrorCode::kNotFound, "pool: no module '" + name + "'");
-    }
-    entry = it->second;
-  }
+  auto found = FindEntry(s, name);
+  if (!found.ok()) return found.status();
+  std::shared_ptr<ModuleEntry> entry = std::move(*found);
   ModuleEntry& e = *entry;
   std::unique_lock lock(e.mu);
   Nanos now = s.clock->Now();
@@ -301,15 +305,9 @@ void Pool::Release(std::shared_ptr<ModuleEntry> entry,
 
 Status Pool::Demote(const std::string& name, Tier tier) {
   PoolState& s = *state_;
-  std::shared_ptr<ModuleEntry> entry;
-  {
-    std::shared_lock lock(s.modules_mu);
-    auto it = s.modules.find(name);
-    if (it == s.modules.end()) {
-      return Status(ErrorCode::kNotFound, "pool: no module '" + name + "'");
-    }
-    entry = it->second;
-  }
+  auto found = FindEntry(s, name);
+  if (!found.ok()) return found.status();
+  std::shared_ptr<ModuleEntry> entry = std::move(*found);
   ApplyPlacement(s, entry, Placement{entry->id, tier, 0});
   return OkStatus();
 }

@@ -15,8 +15,10 @@ void StopBackground(PoolState& s);
 // Makes `module` the entry's cold-memory code and writes it to the disk
 // cache (measuring its size) unless it is there already.
 void InstallCompiled(PoolState& s, ModuleEntry& e,
-                     std::shared_ptr<const Module> module,
-                     std::chrono::nanoseconds load_time);
+                     std::shared_ptr<const Module> module);
+
+// A snapshot of the registered modules.
+std::vector<std::shared_ptr<ModuleEntry>> Entries(const PoolState& s);
 
 // The entry's InstancePre, loading it from the most prepared tier there is;
 // `*from` says which tier that was.

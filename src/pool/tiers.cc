@@ -18,7 +18,7 @@ Nanos Since(SteadyTime start) {
 }  // namespace
 
 void InstallCompiled(PoolState& s, ModuleEntry& e,
-                     std::shared_ptr<const Module> module, Nanos load_time) {
+                     std::shared_ptr<const Module> module) {
   bool need_disk = false;
   {
     std::lock_guard<std::mutex> lock(e.mu);
@@ -38,7 +38,6 @@ void InstallCompiled(PoolState& s, ModuleEntry& e,
     e.compiled = std::move(module);
     s.used_bytes.fetch_add(static_cast<int64_t>(e.code_bytes));
   }
-  (void)load_time;
 }
 
 Result<std::shared_ptr<const PreparedModule>> EnsurePrepared(
@@ -77,7 +76,7 @@ Result<std::shared_ptr<const PreparedModule>> EnsurePrepared(
       e.compile.Add((*loaded)->load_time());
     }
     compiled = *loaded;
-    InstallCompiled(s, e, compiled, (*loaded)->load_time());
+    InstallCompiled(s, e, compiled);
   }
   auto prepared = s.engine->Prepare(compiled);
   if (!prepared.ok()) return prepared.status();
