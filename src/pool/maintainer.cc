@@ -42,7 +42,7 @@ bool RefillOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry) {
   ModuleEntry& e = *entry;
   {
     std::lock_guard<std::mutex> lock(e.mu);
-    if (e.removed || e.hot.size() + e.refilling >= e.target_hot) return false;
+    if (!e.BelowHotTarget()) return false;
     if (s.instances.load() >= s.options.max_instances) return false;
     if (static_cast<uint64_t>(std::max<int64_t>(s.used_bytes.load(), 0)) +
             e.instance_bytes > s.options.budget_bytes) {
@@ -58,14 +58,14 @@ bool RefillOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry) {
                     : Result<HotInstance>(prepared.status());
   std::lock_guard<std::mutex> lock(e.mu);
   --e.refilling;
-  if (!made.ok() || e.removed || e.hot.size() >= e.target_hot) {
+  if (!made.ok() || !e.BelowHotTarget()) {
     s.instances.fetch_sub(1);
     return false;
   }
   s.used_bytes.fetch_add(static_cast<int64_t>(made->resident_bytes));
   e.hot.push_back(std::move(*made));
   e.capacity_cv.notify_one();
-  return e.hot.size() + e.refilling < e.target_hot;
+  return e.BelowHotTarget();
 }
 
 void RefillLoop(PoolState& s) {

@@ -225,8 +225,7 @@ Result<Lease> Pool::Acquire(const std::string& name,
     HotInstance hot = std::move(e.hot.back());
     e.hot.pop_back();
     ++e.counters.served[int(ServedFrom::kHot)];
-    bool refill = e.options.reuse == ReuseMode::kFresh &&
-                  e.hot.size() + e.refilling < e.target_hot;
+    bool refill = e.BelowHotTarget();
     lock.unlock();
     if (refill) s.QueueRefill(entry);
     RecordAcquire(s, ServedFrom::kHot, start);
@@ -290,7 +289,7 @@ void Pool::Release(std::shared_ptr<ModuleEntry> entry,
     }
     s.instances.fetch_sub(1);
   }
-  bool refill = !keep && !e.removed && e.hot.size() + e.refilling < e.target_hot;
+  bool refill = !keep && e.BelowHotTarget();
   e.capacity_cv.notify_one();
   lock.unlock();
   if (!keep && retire_reason != "fresh") {

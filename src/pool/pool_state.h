@@ -72,6 +72,14 @@ struct ModuleEntry {
   uint64_t code_bytes = 0;      // size of the compiled artifact
 
   ModuleMetrics counters;  // name/tier/hot fields filled at snapshot time
+
+  // Hot instances the refill thread should still make. A reuse module's
+  // leased instances come back to hot, so they count as stock. Under mu.
+  bool BelowHotTarget() const {
+    size_t stock = hot.size() + refilling +
+                   (options.reuse == ReuseMode::kReuse ? in_use : 0);
+    return !removed && stock < target_hot;
+  }
 };
 
 struct PoolState {

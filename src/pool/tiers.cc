@@ -209,7 +209,7 @@ void ApplyPlacement(PoolState& s, const std::shared_ptr<ModuleEntry>& entry,
   {
     std::lock_guard<std::mutex> lock(e.mu);
     after = e.target_hot > 0 ? Tier::kHot : CurrentTier(e);
-    refill = e.hot.size() + e.refilling < e.target_hot;
+    refill = e.BelowHotTarget();
     if (after < before) ++e.counters.promotions;
     if (after > before) {
       ++e.counters.demotions;
