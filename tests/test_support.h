@@ -24,6 +24,12 @@ inline Engine& TestEngine() {
   static Engine* engine = [] {
     EngineOptions options;
     options.pool_slots = 128;
+#if defined(__SANITIZE_THREAD__)
+    // Cranelift's worker threads synchronise through Rust locks that TSan
+    // cannot see (tests/tsan.supp); compiling on the caller's thread keeps
+    // TSan's reports to code it can follow.
+    options.parallel_compilation = false;
+#endif
     return Engine::Create(options).value().release();
   }();
   return *engine;

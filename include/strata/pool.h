@@ -9,7 +9,8 @@
 // path. Memory is measured (page tables of each instance's linear memory,
 // sizes of compiled code) and kept under a budget.
 //
-// Thread contract: thread-safe. A Lease is used by one thread at a time.
+// Thread contract: thread-safe. A Lease is used by one thread at a time; it
+// may outlive the Pool (it is then dropped when returned), not the Engine.
 //
 // Example:
 //   auto pool = strata::Pool::Create(engine.get(), {}).value();
@@ -124,6 +125,7 @@ struct PoolMetrics {
   std::vector<ModuleMetrics> modules;
   uint64_t served[kServedFromCount] = {};
   uint64_t acquires = 0, exhausted = 0;
+  uint32_t acquires_in_progress = 0;  // waiting for capacity or building
   uint64_t promotions = 0, demotions = 0, evictions = 0;
   uint64_t budget_bytes = 0, used_bytes = 0, process_rss_bytes = 0;
   uint64_t bytes_by_tier[kTierCount] = {};
@@ -156,12 +158,12 @@ class Lease {
 
  private:
   friend class Pool;
-  Lease(Pool* pool, std::shared_ptr<ModuleEntry> entry,
+  Lease(std::shared_ptr<PoolState> state, std::shared_ptr<ModuleEntry> entry,
         std::unique_ptr<Instance> instance, ServedFrom from,
         std::chrono::nanoseconds created, uint64_t counted_bytes);
   void Release();
 
-  Pool* pool_ = nullptr;
+  std::shared_ptr<PoolState> state_;
   std::shared_ptr<ModuleEntry> entry_;
   std::unique_ptr<Instance> instance_;
   ServedFrom served_from_ = ServedFrom::kHot;
@@ -173,7 +175,12 @@ class Pool {
  public:
   static Result<std::unique_ptr<Pool>> Create(Engine* engine,
                                               PoolOptions options);
-  ~Pool();  // stops the threads, wakes waiters with kShutdown
+  ~Pool();  // Shutdown()
+
+  // Wakes every waiting Acquire with kShutdown, waits for acquires in
+  // progress to return, stops the background threads. Leases still out stay
+  // usable and are dropped when returned. Idempotent.
+  void Shutdown();
 
   Status AddModule(const std::string& name, Bytes bytes,
                    const ModuleOptions& options);
@@ -201,14 +208,10 @@ class Pool {
   Engine& engine() { return *engine_; }
 
  private:
-  friend class Lease;
   Pool(Engine* engine, PoolOptions options, std::unique_ptr<Policy> policy);
-  void Release(std::shared_ptr<ModuleEntry> entry,
-               std::unique_ptr<Instance> instance,
-               std::chrono::nanoseconds created, uint64_t counted_bytes);
 
   Engine* engine_;
-  std::unique_ptr<PoolState> state_;
+  std::shared_ptr<PoolState> state_;  // shared with leases
 };
 
 }  // namespace strata

@@ -53,6 +53,7 @@ PoolMetrics Pool::Metrics() const {
     m.modules.push_back(std::move(mm));
   }
   m.exhausted = s.exhausted.load(std::memory_order_relaxed);
+  m.acquires_in_progress = static_cast<uint32_t>(s.acquiring.load());
   m.budget_bytes = s.options.budget_bytes;
   m.used_bytes = static_cast<uint64_t>(std::max<int64_t>(s.used_bytes.load(), 0));
   m.process_rss_bytes = internal::ProcessRssBytes();
@@ -78,6 +79,8 @@ std::string PoolMetrics::ToPrometheus() const {
   }
   o << "# TYPE strata_pool_exhausted_total counter\n"
     << "strata_pool_exhausted_total " << exhausted << "\n"
+    << "# TYPE strata_acquires_in_progress gauge\n"
+    << "strata_acquires_in_progress " << acquires_in_progress << "\n"
     << "# TYPE strata_promotions_total counter\nstrata_promotions_total "
     << promotions << "\n"
     << "# TYPE strata_demotions_total counter\nstrata_demotions_total "
@@ -146,6 +149,7 @@ std::string PoolMetrics::ToJson() const {
   }
   j["acquires"] = acquires;
   j["exhausted"] = exhausted;
+  j["acquires_in_progress"] = acquires_in_progress;
   j["promotions"] = promotions;
   j["demotions"] = demotions;
   j["evictions"] = evictions;

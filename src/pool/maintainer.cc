@@ -11,6 +11,7 @@ namespace strata {
 namespace {
 
 using Nanos = std::chrono::nanoseconds;
+constexpr Nanos kMinPassGap = std::chrono::milliseconds(10);
 
 double ThreadCpuSeconds() {
   timespec ts;
@@ -18,21 +19,26 @@ double ThreadCpuSeconds() {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void MaintainerLoop(Pool& pool, PoolState& s) {
+void MaintainerLoop(PoolState& s) {
   std::unique_lock lock(s.maintain_mu);
   while (!s.shutdown.load()) {
     s.maintain_cv.wait_for(lock, s.options.maintain_interval, [&] {
       return s.maintain_requested || s.shutdown.load();
     });
     if (s.shutdown.load()) break;
-    s.maintain_requested = false;
+    s.maintain_requested.store(false);
     lock.unlock();
     // The maintainer must outlive any one bad pass.
     try {
-      pool.RunMaintenance();
+      Maintain(s);
     } catch (const std::exception&) {
     }
     lock.lock();
+    // Events can arrive on every acquire; a short gap between passes bounds
+    // the maintainer's CPU while still reacting within milliseconds.
+    s.maintain_cv.wait_for(lock, std::min<Nanos>(s.options.maintain_interval,
+                                                 kMinPassGap),
+                           [&] { return s.shutdown.load(); });
   }
 }
 
@@ -102,8 +108,8 @@ std::vector<std::shared_ptr<ModuleEntry>> Entries(const PoolState& s) {
   return out;
 }
 
-void StartBackground(Pool& pool, PoolState& s) {
-  s.maintainer = std::thread([&pool, &s] { MaintainerLoop(pool, s); });
+void StartBackground(PoolState& s) {
+  s.maintainer = std::thread([&s] { MaintainerLoop(s); });
   s.refiller = std::thread([&s] { RefillLoop(s); });
 }
 
@@ -128,9 +134,15 @@ void PoolState::Emit(EventKind kind, const std::string& module,
 }
 
 void PoolState::RequestMaintenance() {
+  if (maintain_requested.exchange(true)) return;
   std::lock_guard<std::mutex> lock(maintain_mu);
-  maintain_requested = true;
   maintain_cv.notify_one();
+}
+
+void PoolState::CheckPressure() {
+  auto used = static_cast<uint64_t>(std::max<int64_t>(used_bytes.load(), 0));
+  bool high = used > options.budget_bytes * options.pressure_threshold;
+  if (high != pressure_high.load()) RequestMaintenance();
 }
 
 void PoolState::QueueRefill(std::shared_ptr<ModuleEntry> entry) {
@@ -158,8 +170,9 @@ void Pool::WaitForRefills() {
   });
 }
 
-void Pool::RunMaintenance() {
-  PoolState& s = *state_;
+void Pool::RunMaintenance() { Maintain(*state_); }
+
+void Maintain(PoolState& s) {
   std::lock_guard<std::mutex> plan_lock(s.plan_mu);
   double cpu_start = ThreadCpuSeconds();
   Nanos now = s.clock->Now();
@@ -187,6 +200,7 @@ void Pool::RunMaintenance() {
     v.call_s = e.call.seconds;
     v.instance_bytes = e.instance_bytes;
     v.code_bytes = e.code_bytes;
+    e.planned_rate = v.rate_per_s;
     views.push_back(v);
   }
   PolicyLimits limits;
@@ -196,6 +210,17 @@ void Pool::RunMaintenance() {
   limits.hot_keep_alive = s.options.idle_timeout;
   limits.warm_keep_alive = s.options.warm_keep_alive;
 
+  // Pressure is reported as found, even when this pass resolves it.
+  uint64_t threshold = limits.budget_bytes;
+  auto used = [&] {
+    return static_cast<uint64_t>(std::max<int64_t>(s.used_bytes.load(), 0));
+  };
+  if (used() > threshold && !s.pressure_high.exchange(true)) {
+    s.Emit(EventKind::kPressureHigh, "",
+           std::to_string(used()) + " bytes of " +
+               std::to_string(s.options.budget_bytes));
+  }
+
   // Demotions first, so promotions find the memory they free.
   std::vector<Placement> plan = s.policy->Plan(views, limits);
   std::sort(plan.begin(), plan.end(), [&](const Placement& a, const Placement& b) {
@@ -203,28 +228,25 @@ void Pool::RunMaintenance() {
   });
   for (const Placement& p : plan) ApplyPlacement(s, entries[p.id], p);
 
-  // Pressure: measured bytes over the threshold shed hot instances of the
-  // least used modules until back under it.
-  uint64_t threshold = limits.budget_bytes;
-  if (static_cast<uint64_t>(std::max<int64_t>(s.used_bytes.load(), 0)) > threshold) {
-    if (!s.pressure_high.exchange(true)) {
-      s.Emit(EventKind::kPressureHigh, "",
-             std::to_string(s.used_bytes.load()) + " bytes of " +
-                 std::to_string(s.options.budget_bytes));
-    }
+  // Still over (leases, min_hot, growth): shed hot instances of the least
+  // used modules until back under the threshold.
+  if (used() > threshold) {
     std::sort(views.begin(), views.end(), [](const ModuleView& a, const ModuleView& b) {
       return a.rate_per_s < b.rate_per_s;
     });
     for (const ModuleView& v : views) {
-      if (static_cast<uint64_t>(std::max<int64_t>(s.used_bytes.load(), 0)) <= threshold) break;
+      if (used() <= threshold) break;
       ModuleEntry& e = *entries[v.id];
       std::lock_guard<std::mutex> lock(e.mu);
       uint32_t dropped = DropHot(s, e, e.options.min_hot);
       if (dropped > 0) ++e.counters.demotions;
       e.target_hot = std::min(e.target_hot, e.options.min_hot);
     }
-  } else if (s.pressure_high.exchange(false)) {
-    s.Emit(EventKind::kPressureNormal, "", "");
+  }
+  if (used() <= threshold && s.pressure_high.exchange(false)) {
+    s.Emit(EventKind::kPressureNormal, "",
+           std::to_string(used()) + " bytes of " +
+               std::to_string(s.options.budget_bytes));
   }
   ++s.maintainer_runs;
   s.maintainer_cpu_s += ThreadCpuSeconds() - cpu_start;

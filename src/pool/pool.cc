@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <thread>
+
 #include "internal/sha256.h"
 #include "pool/pool_internal.h"
 #include "pool/pool_state.h"
@@ -77,7 +79,7 @@ Result<std::unique_ptr<Pool>> Pool::Create(Engine* engine,
 }
 
 Pool::Pool(Engine* engine, PoolOptions options, std::unique_ptr<Policy> policy)
-    : engine_(engine), state_(std::make_unique<PoolState>()) {
+    : engine_(engine), state_(std::make_shared<PoolState>()) {
   PoolState& s = *state_;
   s.engine = engine;
   s.options = std::move(options);
@@ -88,24 +90,31 @@ Pool::Pool(Engine* engine, PoolOptions options, std::unique_ptr<Policy> policy)
     s.own_cache_dir = true;
   }
   s.cache = std::make_unique<ModuleCache>(*engine_, s.options.cache_dir);
-  if (s.options.background) StartBackground(*this, s);
+  if (s.options.background) StartBackground(s);
 }
 
 Pool::~Pool() {
+  Shutdown();
   PoolState& s = *state_;
-  s.shutdown.store(true);
-  StopBackground(s);
-  {
-    std::shared_lock lock(s.modules_mu);
-    for (auto& [name, entry] : s.modules) {
-      std::lock_guard<std::mutex> l(entry->mu);
-      entry->capacity_cv.notify_all();
-    }
-  }
   if (s.own_cache_dir) {
     std::error_code ec;
     std::filesystem::remove_all(s.options.cache_dir, ec);
   }
+}
+
+void Pool::Shutdown() {
+  PoolState& s = *state_;
+  if (s.shutdown.exchange(true)) return;
+  StopBackground(s);
+  // Every waiter re-checks its predicate under its module's lock, so a
+  // notify under that lock cannot be missed.
+  for (const auto& entry : Entries(s)) {
+    std::lock_guard<std::mutex> l(entry->mu);
+    entry->capacity_cv.notify_all();
+  }
+  // An acquire past its wait finishes building its instance; the lease it
+  // returns keeps the state alive.
+  while (s.acquiring.load() > 0) std::this_thread::yield();
 }
 
 Status Pool::AddModule(const std::string& name, Bytes bytes,
@@ -171,6 +180,7 @@ Status Pool::RemoveModule(const std::string& name,
       lock, drain, [&] { return entry->in_use == 0; });
   ReleaseCode(s, *entry);
   s.cache->Remove(entry->hash);
+  s.CheckPressure();
   if (!drained) {
     return Status(ErrorCode::kDeadlineExceeded,
                   "module '" + name + "': " + std::to_string(entry->in_use) +
@@ -184,6 +194,15 @@ Status Pool::RemoveModule(const std::string& name,
 Result<Lease> Pool::Acquire(const std::string& name,
                             std::chrono::milliseconds timeout) {
   PoolState& s = *state_;
+  // Counted before the shutdown check, so Shutdown() waits for us.
+  s.acquiring.fetch_add(1);
+  struct Done {
+    PoolState& s;
+    ~Done() { s.acquiring.fetch_sub(1); }
+  } done{s};
+  if (s.shutdown.load()) {
+    return Status(ErrorCode::kShutdown, "pool is shutting down");
+  }
   auto start = std::chrono::steady_clock::now();
   auto found = FindEntry(s, name);
   if (!found.ok()) return found.status();
@@ -193,6 +212,11 @@ Result<Lease> Pool::Acquire(const std::string& name,
   Nanos now = s.clock->Now();
   e.rate.Record(now);
   e.last_acquire = now;
+  // A rate that doubled since the last pass deserves a new plan now.
+  if (double rate = e.rate.PerSecond(now); rate > 2 * e.planned_rate + 1) {
+    e.planned_rate = rate;
+    s.RequestMaintenance();
+  }
 
   uint32_t module_cap = e.options.max_concurrent > 0 ? e.options.max_concurrent
                                                      : s.options.max_instances;
@@ -229,7 +253,7 @@ Result<Lease> Pool::Acquire(const std::string& name,
     lock.unlock();
     if (refill) s.QueueRefill(entry);
     RecordAcquire(s, ServedFrom::kHot, start);
-    return Lease(this, std::move(entry), std::move(hot.instance),
+    return Lease(state_, std::move(entry), std::move(hot.instance),
                  ServedFrom::kHot, hot.created, hot.resident_bytes);
   }
   s.instances.fetch_add(1);
@@ -262,19 +286,25 @@ Result<Lease> Pool::Acquire(const std::string& name,
     ++e.counters.served[int(from)];
   }
   s.used_bytes.fetch_add(static_cast<int64_t>(made->resident_bytes));
-  // A module served cold may deserve a better tier now.
-  if (e.target_hot == 0 || from != ServedFrom::kWarm) s.RequestMaintenance();
+  // Served below hot: the tier ran dry or the module is not hot yet; the
+  // policy decides whether that changes its placement (and sees pressure).
+  s.RequestMaintenance();
   RecordAcquire(s, from, start);
-  return Lease(this, std::move(entry), std::move(made->instance), from,
+  return Lease(state_, std::move(entry), std::move(made->instance), from,
                made->created, made->resident_bytes);
 }
 
-void Pool::Release(std::shared_ptr<ModuleEntry> entry,
-                   std::unique_ptr<Instance> instance, Nanos created,
-                   uint64_t counted_bytes) {
-  PoolState& s = *state_;
+void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
+                    std::unique_ptr<Instance> instance, Nanos created,
+                    uint64_t counted_bytes) {
   ModuleEntry& e = *entry;
-  uint64_t resident = instance->ResidentBytes();
+  // Re-reading the page tables costs more than the rest of a return, so a
+  // reused instance is measured on its first return and every 16th after;
+  // growth in between is caught from the memory's size (ReuseVerdict).
+  uint64_t resident = counted_bytes;
+  if (e.options.reuse == ReuseMode::kReuse && instance->calls() % 16 == 1) {
+    resident = instance->ResidentBytes();
+  }
   s.used_bytes.fetch_sub(static_cast<int64_t>(counted_bytes));
   std::unique_lock lock(e.mu);
   --e.in_use;
@@ -300,6 +330,7 @@ void Pool::Release(std::shared_ptr<ModuleEntry> entry,
   }
   instance.reset();  // drop outside the lock: unmapping takes time
   if (refill) s.QueueRefill(entry);
+  s.CheckPressure();
 }
 
 Status Pool::Demote(const std::string& name, Tier tier) {
@@ -320,10 +351,11 @@ const Policy& Pool::policy() const { return *state_->policy; }
 
 // --- Lease ---
 
-Lease::Lease(Pool* pool, std::shared_ptr<ModuleEntry> entry,
+Lease::Lease(std::shared_ptr<PoolState> state,
+             std::shared_ptr<ModuleEntry> entry,
              std::unique_ptr<Instance> instance, ServedFrom from,
              Nanos created, uint64_t counted_bytes)
-    : pool_(pool),
+    : state_(std::move(state)),
       entry_(std::move(entry)),
       instance_(std::move(instance)),
       served_from_(from),
@@ -331,7 +363,7 @@ Lease::Lease(Pool* pool, std::shared_ptr<ModuleEntry> entry,
       counted_bytes_(counted_bytes) {}
 
 Lease::Lease(Lease&& other) noexcept
-    : pool_(std::exchange(other.pool_, nullptr)),
+    : state_(std::move(other.state_)),
       entry_(std::move(other.entry_)),
       instance_(std::move(other.instance_)),
       served_from_(other.served_from_),
@@ -341,7 +373,7 @@ Lease::Lease(Lease&& other) noexcept
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     Release();
-    pool_ = std::exchange(other.pool_, nullptr);
+    state_ = std::move(other.state_);
     entry_ = std::move(other.entry_);
     instance_ = std::move(other.instance_);
     served_from_ = other.served_from_;
@@ -354,11 +386,11 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 Lease::~Lease() { Release(); }
 
 void Lease::Release() {
-  if (pool_ != nullptr && instance_ != nullptr) {
-    pool_->Release(std::move(entry_), std::move(instance_), created_,
+  if (state_ != nullptr && instance_ != nullptr) {
+    ReturnInstance(*state_, std::move(entry_), std::move(instance_), created_,
                    counted_bytes_);
   }
-  pool_ = nullptr;
+  state_.reset();
 }
 
 Result<Bytes> Lease::Call(std::string_view export_name,
@@ -367,7 +399,7 @@ Result<Bytes> Lease::Call(std::string_view export_name,
   options.timeout = entry_->options.call_timeout;
   auto start = std::chrono::steady_clock::now();
   auto out = instance_->Call(export_name, input, options);
-  RecordCall(*pool_->state_, *entry_, out.status(), start);
+  RecordCall(*state_, *entry_, out.status(), start);
   return out;
 }
 
@@ -375,7 +407,7 @@ Result<CommandOutput> Lease::RunCommand(CommandRequest request) {
   if (request.timeout.count() == 0) request.timeout = entry_->options.call_timeout;
   auto start = std::chrono::steady_clock::now();
   auto out = instance_->RunCommand(request);
-  RecordCall(*pool_->state_, *entry_, out.status(), start);
+  RecordCall(*state_, *entry_, out.status(), start);
   return out;
 }
 

@@ -9,8 +9,16 @@
 namespace strata {
 
 // Starts / stops the maintainer and refill threads.
-void StartBackground(Pool& pool, PoolState& s);
+void StartBackground(PoolState& s);
 void StopBackground(PoolState& s);
+
+// One pass of the policy over every module, then pressure relief.
+void Maintain(PoolState& s);
+
+// Takes back a leased instance: to hot if it may serve again, else drops it.
+void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
+                    std::unique_ptr<Instance> instance,
+                    std::chrono::nanoseconds created, uint64_t counted_bytes);
 
 // Makes `module` the entry's cold-memory code and writes it to the disk
 // cache (measuring its size) unless it is there already.

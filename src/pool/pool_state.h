@@ -66,6 +66,7 @@ struct ModuleEntry {
   bool removed = false;
 
   DecayingRate rate;
+  double planned_rate = 0;  // the rate the last maintenance pass saw
   std::chrono::nanoseconds last_acquire{0};
   CostEstimate instantiate, load, compile, call;
   uint64_t instance_bytes = 0;  // latest measured hot instance
@@ -99,6 +100,7 @@ struct PoolState {
   // Measured bytes held: hot and leased instances plus code in memory.
   std::atomic<int64_t> used_bytes{0};
   std::atomic<bool> shutdown{false};
+  std::atomic<int> acquiring{0};  // Acquire calls in progress
   std::atomic<bool> pressure_high{false};
 
   Histogram acquire_latency, call_latency;
@@ -111,7 +113,7 @@ struct PoolState {
   // Maintainer thread.
   std::mutex maintain_mu;
   std::condition_variable maintain_cv;
-  bool maintain_requested = false;
+  std::atomic<bool> maintain_requested{false};
   std::mutex plan_mu;  // one RunMaintenance at a time
   uint64_t maintainer_runs = 0;
   double maintainer_cpu_s = 0;
@@ -125,7 +127,11 @@ struct PoolState {
   std::thread refiller;
 
   void Emit(EventKind kind, const std::string& module, std::string detail);
+  // Wakes the maintainer; cheap when a request is already pending.
   void RequestMaintenance();
+  // Requests maintenance if measured usage crossed the pressure threshold
+  // in either direction since the last pass.
+  void CheckPressure();
   void QueueRefill(std::shared_ptr<ModuleEntry> entry);
   uint64_t budget_left() const;
 };
