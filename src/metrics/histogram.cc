@@ -46,21 +46,31 @@ std::vector<uint64_t> Histogram::Counts() const {
   return out;
 }
 
+namespace {
+
+// The value at quantile q of `counts` (a bucket's upper bound, capped at the
+// largest value recorded).
+uint64_t QuantileOf(const std::vector<uint64_t>& counts, uint64_t total,
+                    double q, uint64_t max_ns) {
+  if (total == 0) return 0;
+  uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
+  uint64_t seen = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    seen += counts[i];
+    if (seen >= rank) {
+      return std::min(Histogram::BucketUpperBound(static_cast<int>(i)), max_ns);
+    }
+  }
+  return max_ns;
+}
+
+}  // namespace
+
 uint64_t Histogram::Quantile(double q) const {
   std::vector<uint64_t> counts = Counts();
   uint64_t total = 0;
   for (uint64_t c : counts) total += c;
-  if (total == 0) return 0;
-  uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
-  uint64_t seen = 0;
-  for (int i = 0; i < kBuckets; ++i) {
-    seen += counts[i];
-    if (seen >= rank) {
-      return std::min(BucketUpperBound(i),
-                      max_ns_.load(std::memory_order_relaxed));
-    }
-  }
-  return max_ns_.load(std::memory_order_relaxed);
+  return QuantileOf(counts, total, q, max_ns_.load(std::memory_order_relaxed));
 }
 
 Histogram::Summary Histogram::Summarize() const {
@@ -69,12 +79,15 @@ Histogram::Summary Histogram::Summarize() const {
   if (s.count == 0) return s;
   s.mean_ns = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) /
               static_cast<double>(s.count);
-  s.p50_ns = Quantile(0.5);
-  s.p95_ns = Quantile(0.95);
-  s.p99_ns = Quantile(0.99);
-  s.p999_ns = Quantile(0.999);
   s.max_ns = max_ns_.load(std::memory_order_relaxed);
+  // One copy of the buckets serves every quantile.
   std::vector<uint64_t> counts = Counts();
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  s.p50_ns = QuantileOf(counts, total, 0.5, s.max_ns);
+  s.p95_ns = QuantileOf(counts, total, 0.95, s.max_ns);
+  s.p99_ns = QuantileOf(counts, total, 0.99, s.max_ns);
+  s.p999_ns = QuantileOf(counts, total, 0.999, s.max_ns);
   for (int i = 0; i < kBuckets; ++i) {
     if (counts[i] > 0) {
       s.min_ns = i < (1 << kSubBits) ? static_cast<uint64_t>(i)

@@ -1,0 +1,217 @@
+#include "bench/report.h"
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace strata::bench {
+namespace {
+
+using nlohmann::json;
+
+json SummaryJson(const Histogram::Summary& h) {
+  return {{"count", h.count},   {"mean_ns", h.mean_ns}, {"p50_ns", h.p50_ns},
+          {"p95_ns", h.p95_ns}, {"p99_ns", h.p99_ns},   {"p999_ns", h.p999_ns},
+          {"max_ns", h.max_ns}};
+}
+
+// The latency CDF as (upper bound ns, cumulative fraction) at each
+// non-empty bucket.
+json CdfJson(const std::vector<uint64_t>& counts) {
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  json cdf = json::array();
+  uint64_t seen = 0;
+  for (size_t b = 0; b < counts.size(); ++b) {
+    if (counts[b] == 0) continue;
+    seen += counts[b];
+    cdf.push_back({Histogram::BucketUpperBound(static_cast<int>(b)),
+                   static_cast<double>(seen) / total});
+  }
+  return cdf;
+}
+
+json RunJson(const RunResult& r) {
+  json j;
+  j["policy"] = r.policy;
+  j["budget_bytes"] = r.budget_bytes;
+  j["requests"] = r.requests;
+  j["failures"] = r.failures;
+  if (!r.first_failure.empty()) j["first_failure"] = r.first_failure;
+  for (int i = 0; i < kServedFromCount; ++i) {
+    const char* name = ServedFromName(ServedFrom(i));
+    j["served"][name] = r.served[i];
+    j["hit_rate"][name] = r.hit_rate(ServedFrom(i));
+  }
+  j["cold_start_ratio"] = r.cold_start_ratio();
+  j["acquire"] = SummaryJson(r.acquire);
+  j["end_to_end"] = SummaryJson(r.end_to_end);
+  j["end_to_end_cdf"] = CdfJson(r.end_to_end_counts);
+  j["wall_s"] = r.wall_s;
+  j["trace_s"] = r.trace_s;
+  j["throughput_per_s"] = r.throughput;
+  j["memory"] = {{"mean_held_bytes", r.mean_held_bytes},
+                 {"peak_held_bytes", r.peak_held_bytes},
+                 {"peak_rss_bytes", r.peak_rss_bytes},
+                 {"idle_byte_seconds", r.idle_byte_seconds}};
+  double per_s = r.trace_s > 0 ? 1 / r.trace_s : 0;
+  j["pool"] = {{"promotions", r.figures.promotions},
+               {"demotions", r.figures.demotions},
+               {"evictions", r.figures.evictions},
+               {"promotions_per_s", r.figures.promotions * per_s},
+               {"evictions_per_s", r.figures.evictions * per_s},
+               {"maintainer_runs", r.figures.maintainer_runs},
+               {"maintainer_cpu_s", r.figures.maintainer_cpu_s}};
+  json timeline = json::array();
+  for (const TimelinePoint& p : r.timeline) {
+    timeline.push_back({{"t_s", p.t_s},
+                        {"held_bytes", p.held_bytes},
+                        {"idle_bytes", p.idle_bytes},
+                        {"requests", p.requests},
+                        {"served_hot", p.served_hot}});
+  }
+  j["timeline"] = std::move(timeline);
+  return j;
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+std::string Us(double ns) { return Fixed(ns / 1e3, 1); }
+std::string Mib(double bytes) { return Fixed(bytes / 1048576.0, 1); }
+
+}  // namespace
+
+std::string ToJson(const ReportHeader& h, const std::vector<RunResult>& runs) {
+  json j;
+  j["workload"] = h.workload;
+  j["description"] = h.description;
+  j["mode"] = h.mode;
+  j["command"] = h.command;
+  j["seed"] = h.seed;
+  j["modules"] = h.modules;
+  j["arrivals"] = h.arrivals;
+  j["threads"] = h.threads;
+  j["working_set_bytes"] = h.working_set_bytes;
+  j["runs"] = json::array();
+  for (const RunResult& r : runs) j["runs"].push_back(RunJson(r));
+  return j.dump(1);
+}
+
+std::string ToCsv(const std::vector<RunResult>& runs) {
+  std::ostringstream o;
+  o << "workload,policy,budget_bytes,requests,failures";
+  for (int i = 0; i < kServedFromCount; ++i) {
+    o << ",served_" << ServedFromName(ServedFrom(i));
+  }
+  o << ",cold_start_ratio,acquire_p50_ns,acquire_p99_ns,e2e_mean_ns,e2e_p50_ns,"
+       "e2e_p95_ns,e2e_p99_ns,e2e_p999_ns,throughput_per_s,mean_held_bytes,"
+       "peak_held_bytes,peak_rss_bytes,idle_byte_seconds,promotions,evictions,"
+       "maintainer_cpu_s,wall_s\n";
+  for (const RunResult& r : runs) {
+    o << r.workload << "," << r.policy << "," << r.budget_bytes << ","
+      << r.requests << "," << r.failures;
+    for (uint64_t n : r.served) o << "," << n;
+    o << "," << r.cold_start_ratio() << "," << r.acquire.p50_ns << ","
+      << r.acquire.p99_ns << "," << r.end_to_end.mean_ns << ","
+      << r.end_to_end.p50_ns << "," << r.end_to_end.p95_ns << ","
+      << r.end_to_end.p99_ns << "," << r.end_to_end.p999_ns << ","
+      << r.throughput << "," << r.mean_held_bytes << "," << r.peak_held_bytes
+      << "," << r.peak_rss_bytes << "," << r.idle_byte_seconds << ","
+      << r.figures.promotions << "," << r.figures.evictions << ","
+      << r.figures.maintainer_cpu_s << "," << r.wall_s << "\n";
+  }
+  return o.str();
+}
+
+std::string ToTable(const ReportHeader& h, const std::vector<RunResult>& runs) {
+  std::ostringstream o;
+  o << "workload " << h.workload << " (" << h.description << "), " << h.mode
+    << ", " << h.arrivals << " arrivals, seed " << h.seed
+    << ", measured working set " << Mib(h.working_set_bytes) << " MiB\n\n";
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "%-12s %9s %7s %7s %7s %7s %7s %8s %9s %9s %9s %9s %9s %8s %8s %7s\n",
+                "policy", "budget", "hot%", "warm%", "cmem%", "cdisk%", "comp%",
+                "cold%", "e2e mean", "e2e p50", "e2e p95", "e2e p99", "p99.9",
+                "mem avg", "mem max", "fail");
+  o << line;
+  std::snprintf(line, sizeof line,
+                "%-12s %9s %7s %7s %7s %7s %7s %8s %9s %9s %9s %9s %9s %8s %8s %7s\n",
+                "", "MiB", "", "", "", "", "", "", "us", "us", "us", "us", "us",
+                "MiB", "MiB", "");
+  o << line;
+  for (const RunResult& r : runs) {
+    auto pct = [&](ServedFrom f) { return Fixed(100 * r.hit_rate(f), 1); };
+    std::snprintf(
+        line, sizeof line,
+        "%-12s %9s %7s %7s %7s %7s %7s %8s %9s %9s %9s %9s %9s %8s %8s %7llu\n",
+        r.policy.c_str(), Mib(r.budget_bytes).c_str(),
+        pct(ServedFrom::kHot).c_str(), pct(ServedFrom::kWarm).c_str(),
+        pct(ServedFrom::kColdMemory).c_str(), pct(ServedFrom::kColdDisk).c_str(),
+        pct(ServedFrom::kCompile).c_str(),
+        Fixed(100 * r.cold_start_ratio(), 1).c_str(), Us(r.end_to_end.mean_ns).c_str(),
+        Us(r.end_to_end.p50_ns).c_str(), Us(r.end_to_end.p95_ns).c_str(),
+        Us(r.end_to_end.p99_ns).c_str(), Us(r.end_to_end.p999_ns).c_str(),
+        Mib(r.mean_held_bytes).c_str(), Mib(r.peak_held_bytes).c_str(),
+        static_cast<unsigned long long>(r.failures));
+    o << line;
+  }
+  o << "\n";
+  std::snprintf(line, sizeof line, "%-12s %10s %10s %10s %12s %12s %10s %10s\n",
+                "policy", "req/s", "acq p50", "acq p99", "idle MiB*s",
+                "promotions", "evictions", "maint CPU");
+  o << line;
+  std::snprintf(line, sizeof line, "%-12s %10s %10s %10s %12s %12s %10s %10s\n",
+                "", "", "us", "us", "", "", "", "ms");
+  o << line;
+  for (const RunResult& r : runs) {
+    std::snprintf(line, sizeof line,
+                  "%-12s %10.0f %10s %10s %12s %12llu %10llu %10s\n",
+                  r.policy.c_str(), r.throughput, Us(r.acquire.p50_ns).c_str(),
+                  Us(r.acquire.p99_ns).c_str(),
+                  Fixed(r.idle_byte_seconds / 1048576.0, 0).c_str(),
+                  static_cast<unsigned long long>(r.figures.promotions),
+                  static_cast<unsigned long long>(r.figures.evictions),
+                  Fixed(r.figures.maintainer_cpu_s * 1e3, 1).c_str());
+    o << line;
+  }
+  for (const RunResult& r : runs) {
+    if (r.failures > 0) {
+      o << "\n" << r.policy << ": " << r.failures
+        << " requests failed; first: " << r.first_failure << "\n";
+    }
+  }
+  return o.str();
+}
+
+Result<std::vector<std::filesystem::path>> WriteReport(
+    const std::filesystem::path& dir, const std::string& stem,
+    const ReportHeader& header, const std::vector<RunResult>& runs) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Status(ErrorCode::kIo, "bench: cannot create '" + dir.string() +
+                                      "': " + ec.message());
+  }
+  std::vector<std::filesystem::path> written;
+  auto write = [&](const std::string& ext, const std::string& text) {
+    auto path = dir / (stem + ext);
+    std::ofstream out(path);
+    out << text;
+    if (!out) return false;
+    written.push_back(path);
+    return true;
+  };
+  if (!write(".json", ToJson(header, runs)) || !write(".csv", ToCsv(runs)) ||
+      !write(".txt", ToTable(header, runs))) {
+    return Status(ErrorCode::kIo, "bench: cannot write reports under '" +
+                                      dir.string() + "'");
+  }
+  return written;
+}
+
+}  // namespace strata::bench

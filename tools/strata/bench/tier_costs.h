@@ -1,0 +1,33 @@
+// The measured cost of serving a module from each tier: the pool is told
+// to put the module in a tier (Pool::Demote), then Acquire is timed, and
+// the lease must report that tier. Memory per tier is measured too.
+#ifndef STRATA_TOOLS_BENCH_TIER_COSTS_H_
+#define STRATA_TOOLS_BENCH_TIER_COSTS_H_
+
+#include <string>
+
+#include "strata/strata.h"
+
+namespace strata::bench {
+
+struct TierCosts {
+  std::string module;
+  Histogram::Summary acquire[kServedFromCount];  // by ServedFrom
+  Histogram::Summary call;
+  uint64_t instance_bytes = 0;  // a hot instance's resident pages
+  uint64_t code_bytes = 0;      // compiled code (warm and cold-memory)
+};
+
+struct TierSamples {
+  int hot = 2000, warm = 200, cold_memory = 40, cold_disk = 40, compile = 8;
+};
+
+Result<TierCosts> MeasureTierCosts(Engine& engine, const std::string& name,
+                                   const Bytes& bytes,
+                                   const std::string& export_name,
+                                   const Bytes& input,
+                                   const TierSamples& samples = {});
+
+}  // namespace strata::bench
+
+#endif  // STRATA_TOOLS_BENCH_TIER_COSTS_H_

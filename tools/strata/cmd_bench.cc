@@ -1,0 +1,90 @@
+// strata bench: replays a workload through every way of holding instances
+// (bench/executor.h) in one process, one policy after another on the same
+// seeded arrivals, and writes JSON, CSV, a table and optionally HTML.
+// `strata bench tiers` measures each tier's cost; `strata bench validate`
+// runs the seed report's P2-1 checklist on real measurements.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "bench/bench_command.h"
+#include "bench/report.h"
+#include "cli_util.h"
+#include "commands.h"
+
+namespace strata::cli {
+namespace {
+
+using bench::ReplayOptions;
+using bench::RunResult;
+
+int Bench(const BenchOptions& o, const std::string& command) {
+  auto engine = MakeEngine();
+  auto workload = bench::MakeWorkload(o.workload, o.WorkloadParams());
+  if (!workload.ok()) return Fail(workload.status());
+  bool is_azure = o.workload.rfind("azure:", 0) == 0;
+  bool virtual_time = o.mode == "virtual" || (o.mode == "auto" && is_azure);
+  auto policies = o.Policies(is_azure);
+  if (!policies.ok()) return Fail(policies.status());
+
+  std::fprintf(stderr, "strata bench: %s: %zu modules, %zu arrivals over %.0f s (%s)\n",
+               workload->name.c_str(), workload->modules.size(),
+               workload->arrivals.size(), o.duration_s,
+               virtual_time ? "virtual time" : "wall clock");
+  auto working_set = bench::MeasureWorkingSet(*engine, *workload);
+  if (!working_set.ok()) return Fail(working_set.status());
+  auto budget = ParseBudget(o.budget, *working_set);
+  if (!budget.ok()) return Fail(budget.status());
+
+  bench::ReportHeader header;
+  header.workload = workload->name;
+  header.description = workload->description;
+  header.mode = virtual_time ? "virtual time" : "wall clock, " +
+                                   std::to_string(o.threads) + " threads";
+  header.command = command;
+  header.seed = o.seed;
+  header.modules = workload->modules.size();
+  header.arrivals = workload->arrivals.size();
+  header.working_set_bytes = *working_set;
+  header.threads = o.threads;
+
+  std::vector<RunResult> runs;
+  for (const std::string& policy : *policies) {
+    auto run = RunPolicy(*engine, *workload, policy, *budget, o, virtual_time);
+    if (!run.ok()) return Fail(run.status());
+    runs.push_back(std::move(*run));
+  }
+  std::string stem = SafeName(o.workload);
+  auto written = bench::WriteReport(o.out_dir, stem, header, runs);
+  if (!written.ok()) return Fail(written.status());
+  std::cout << bench::ToTable(header, runs);
+  if (!o.html.empty()) {
+    std::ofstream(o.html) << bench::ToHtml("[" + bench::ToJson(header, runs) + "]");
+    written->push_back(o.html);
+  }
+  std::cout << "\nwrote";
+  for (const auto& path : *written) std::cout << " " << path.string();
+  std::cout << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddBenchCommand(CLI::App& app, ExitCode& exit_code) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Replay a workload through each policy (none, instantiate, fifo, "
+      "riptide, strata) on the same seeded arrivals; write JSON, CSV, a "
+      "table and optionally an HTML report");
+  o->AddTo(*cmd, /*workload_options=*/true);
+  cmd->callback([o, &exit_code, cmd] {
+    if (cmd->get_subcommands().empty()) {
+      exit_code = Bench(*o, o->CommandLine());
+    }
+  });
+  AddBenchTiersCommand(*cmd, exit_code);
+  AddBenchValidateCommand(*cmd, exit_code);
+}
+
+}  // namespace strata::cli
