@@ -228,19 +228,27 @@ void Maintain(PoolState& s) {
   });
   for (const Placement& p : plan) ApplyPlacement(s, entries[p.id], p);
 
-  // Still over (leases, min_hot, growth): shed hot instances of the least
-  // used modules until back under the threshold.
+  // Still over (a policy that ignores the budget, leases, min_hot, growth):
+  // demote the least used modules, hot instances first, then their code to
+  // disk, until back under the threshold.
   if (used() > threshold) {
     std::sort(views.begin(), views.end(), [](const ModuleView& a, const ModuleView& b) {
       return a.rate_per_s < b.rate_per_s;
     });
-    for (const ModuleView& v : views) {
-      if (used() <= threshold) break;
-      ModuleEntry& e = *entries[v.id];
-      std::lock_guard<std::mutex> lock(e.mu);
-      uint32_t dropped = DropHot(s, e, e.options.min_hot);
-      if (dropped > 0) ++e.counters.demotions;
-      e.target_hot = std::min(e.target_hot, e.options.min_hot);
+    for (bool drop_code : {false, true}) {
+      for (const ModuleView& v : views) {
+        if (used() <= threshold) break;
+        ModuleEntry& e = *entries[v.id];
+        std::lock_guard<std::mutex> lock(e.mu);
+        if (!drop_code) {
+          if (DropHot(s, e, e.options.min_hot) > 0) ++e.counters.demotions;
+          e.target_hot = std::min(e.target_hot, e.options.min_hot);
+        } else if (e.compiled && e.on_disk && e.hot.empty() && e.target_hot == 0) {
+          ReleaseCode(s, e);
+          e.tier = Tier::kColdDisk;
+          ++e.counters.demotions;
+        }
+      }
     }
   }
   if (used() <= threshold && s.pressure_high.exchange(false)) {

@@ -5,7 +5,8 @@
 // end-to-end latency counts from the due time, so queueing is included.
 // Virtual-time mode: one thread serves every arrival for real, but the
 // pool's clock jumps from arrival to arrival and maintenance runs at each
-// virtual interval, so hours of trace replay in minutes; latency is the
+// virtual interval, so hours of trace replay in minutes; background work
+// started by a request finishes before the next arrival; latency is the
 // real acquire + call time of each request.
 #ifndef STRATA_TOOLS_BENCH_REPLAY_H_
 #define STRATA_TOOLS_BENCH_REPLAY_H_
@@ -41,6 +42,7 @@ struct RunResult {
   std::string first_failure;
   uint64_t served[kServedFromCount] = {};
   Histogram::Summary acquire, end_to_end;
+  Histogram::Summary acquire_by_source[kServedFromCount];
   std::vector<uint64_t> end_to_end_counts;  // Histogram buckets, for CDFs
   double wall_s = 0, trace_s = 0;
   double throughput = 0;  // requests per wall second

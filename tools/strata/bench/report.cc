@@ -43,6 +43,7 @@ json RunJson(const RunResult& r) {
     const char* name = ServedFromName(ServedFrom(i));
     j["served"][name] = r.served[i];
     j["hit_rate"][name] = r.hit_rate(ServedFrom(i));
+    j["acquire_by_source"][name] = SummaryJson(r.acquire_by_source[i]);
   }
   j["cold_start_ratio"] = r.cold_start_ratio();
   j["acquire"] = SummaryJson(r.acquire);
@@ -178,6 +179,24 @@ std::string ToTable(const ReportHeader& h, const std::vector<RunResult>& runs) {
                   static_cast<unsigned long long>(r.figures.evictions),
                   Fixed(r.figures.maintainer_cpu_s * 1e3, 1).c_str());
     o << line;
+  }
+  o << "\nacquire p50 / p99 by the tier that served it (us):\n";
+  std::snprintf(line, sizeof line, "%-12s", "policy");
+  o << line;
+  for (int i = 0; i < kServedFromCount; ++i) {
+    std::snprintf(line, sizeof line, " %19s", ServedFromName(ServedFrom(i)));
+    o << line;
+  }
+  o << "\n";
+  for (const RunResult& r : runs) {
+    std::snprintf(line, sizeof line, "%-12s", r.policy.c_str());
+    o << line;
+    for (const auto& h : r.acquire_by_source) {
+      std::string cell = h.count == 0 ? "-" : Us(h.p50_ns) + " / " + Us(h.p99_ns);
+      std::snprintf(line, sizeof line, " %19s", cell.c_str());
+      o << line;
+    }
+    o << "\n";
   }
   for (const RunResult& r : runs) {
     if (r.failures > 0) {
