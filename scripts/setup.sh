@@ -25,3 +25,6 @@ command -v cargo >/dev/null || {
   exit 1
 }
 bash "$(dirname "$0")/build-wasmtime.sh" >/dev/null
+# Real-world WASI programs for the tests and `strata run` examples: cached
+# outside the checkout, skipped with a message when offline.
+bash "$(dirname "$0")/fetch-wasi-programs.sh" >/dev/null

@@ -159,7 +159,7 @@ TEST(InstanceTest, CommandRoundTripThroughStdinAndArgs) {
   CommandRequest request;
   request.stdin_bytes = ToBytes(
       "<html lang=de><title>Hallo</title><a href='x/y'>link</a></html>");
-  request.args = {"--base-url", "https://example.org/a/b"};
+  request.wasi.args = {"--base-url", "https://example.org/a/b"};
   auto out = instance->RunCommand(request);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->exit_code, 0) << ToString(out->stderr_bytes);

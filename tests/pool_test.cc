@@ -51,6 +51,11 @@ TEST_F(PoolTest, RejectsUnknownPolicyAndBadModules) {
   auto good = MakePool();
   Status bad = good->AddModule("junk", ToBytes("not wasm"), {});
   EXPECT_EQ(bad.code(), ErrorCode::kCompile);
+  ModuleOptions granted;
+  granted.wasi.args = {"-v"};
+  Status reactor = good->AddModuleFile("echo", GuestPath("echo.wat"), granted);
+  EXPECT_EQ(reactor.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(reactor.message().find("not a WASI command"), std::string::npos);
   EXPECT_EQ(good->Acquire("junk", 10ms).status().code(), ErrorCode::kNotFound);
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "strata/status.h"
+#include "strata/wasi.h"
 
 namespace strata {
 
@@ -47,9 +49,12 @@ struct CallOptions {
 
 // One run of a WASI command module's _start.
 struct CommandRequest {
+  // This call's args, environment and directories (see strata/wasi.h); a
+  // pool merges them after the module's own (ModuleOptions::wasi).
+  WasiCapabilities wasi;
   Bytes stdin_bytes;
-  std::vector<std::string> args;  // argv[1..]; argv[0] is the module name
-  std::vector<std::pair<std::string, std::string>> env;
+  // If set, stdin streams from this host file instead (stdin_bytes empty).
+  std::filesystem::path stdin_file;
   std::chrono::milliseconds timeout{0};
   size_t max_stdout_bytes = 64 << 20;
   size_t max_stderr_bytes = 1 << 20;
@@ -76,9 +81,10 @@ class Instance {
                      std::span<const uint8_t> input,
                      const CallOptions& options);
 
-  // Command convention: runs _start with a fresh WASI context holding the
-  // request's stdin, args and env. A non-zero exit is kGuestExit with the
-  // output kept in `*output` when it is given.
+  // Command convention: runs _start with a fresh WASI context holding only
+  // the request's grants (args, env, preopened directories), its stdin and
+  // its own capped stdout/stderr. The guest's exit code is in the output;
+  // output past a cap is kOutputTooLarge, never cut silently.
   Result<CommandOutput> RunCommand(const CommandRequest& request);
 
   // Current size of the guest's linear memory (0 if it has none).

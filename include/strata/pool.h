@@ -57,6 +57,10 @@ struct ModuleOptions {
   std::chrono::milliseconds call_timeout{10000};
   uint32_t max_concurrent = 0;  // leased at once; 0: the pool's cap
   uint32_t min_hot = 0;         // hot instances kept whatever the policy
+  // WASI grants for every RunCommand of a command module, merged before
+  // each call's own (strata/wasi.h). Reactors get none: their WASI context
+  // is fixed when the instance is made, before any call.
+  WasiCapabilities wasi;
 };
 
 struct PoolOptions {

@@ -10,5 +10,6 @@
 #include "strata/pool.h"
 #include "strata/status.h"
 #include "strata/synth.h"
+#include "strata/wasi.h"
 
 #endif  // STRATA_STRATA_H_

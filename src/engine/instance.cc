@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/module_impl.h"
+#include "engine/wasi_config.h"
 #include "internal/residency.h"
 #include "strata/engine.h"
 
@@ -284,19 +285,24 @@ Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
     return Status(ErrorCode::kInvalidArgument,
                   Who(s) + ": a command instance runs _start only once");
   }
-  // A fresh WASI context per run: this request's stdin, args and env, and
-  // its own output buffers; nothing of an earlier request is reachable.
+  // A fresh WASI context per run, replacing the one the instance was
+  // created with: this request's grants and stdin, and its own output
+  // buffers; nothing of an earlier request is reachable. The guest's libc
+  // reads argv, environ and its preopens only once _start runs, so a
+  // pre-instantiated (hot) instance sees exactly these.
   auto out = NewStream(request.max_stdout_bytes);
   auto err = NewStream(request.max_stderr_bytes);
   wasmtime::WasiConfig wasi = CapturingWasiConfig(out, err);
-  std::vector<std::string> argv{s.module->name()};
-  argv.insert(argv.end(), request.args.begin(), request.args.end());
-  wasi.argv(argv);
-  wasi.env(request.env);
-  wasm_byte_vec_t stdin_vec;  // ownership passes to the WASI config
-  wasm_byte_vec_new(&stdin_vec, request.stdin_bytes.size(),
-                    reinterpret_cast<const char*>(request.stdin_bytes.data()));
-  wasi_config_set_stdin_bytes(wasi.capi(), &stdin_vec);
+  const std::string& name = s.module->name();
+  if (Status granted = ApplyCapabilities(name, request.wasi, wasi);
+      !granted.ok()) {
+    return granted;
+  }
+  if (Status in = ApplyStdin(name, request.stdin_bytes, request.stdin_file,
+                             wasi);
+      !in.ok()) {
+    return in;
+  }
   auto set = s.cx().set_wasi(std::move(wasi));
   if (!set) {
     return Status(ErrorCode::kInstantiate,
@@ -317,6 +323,9 @@ Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
     if (!code) return failure;
     output.exit_code = *code;
   }
+  // The guest's writes ran on WASI's I/O threads; the streams' locks order
+  // them before these reads.
+  std::scoped_lock streams(out->mu, err->mu);
   for (auto* stream : {out.get(), err.get()}) {
     if (stream->dropped > 0) {
       return Status(ErrorCode::kOutputTooLarge,

@@ -133,6 +133,13 @@ Status Pool::AddModule(const std::string& name, Bytes bytes,
                       "' is a WASI command; its _start runs once, so it "
                       "cannot use reuse mode");
   }
+  if ((*compiled)->convention() != CallingConvention::kCommand &&
+      !options.wasi.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "module '" + name +
+                      "' is not a WASI command; WASI grants (directories, "
+                      "env, args) apply to commands only");
+  }
   std::string hash = (*compiled)->hash();
   std::unique_lock lock(s.modules_mu);
   if (s.modules.count(name)) {
@@ -405,6 +412,7 @@ Result<Bytes> Lease::Call(std::string_view export_name,
 
 Result<CommandOutput> Lease::RunCommand(CommandRequest request) {
   if (request.timeout.count() == 0) request.timeout = entry_->options.call_timeout;
+  request.wasi = MergeCapabilities(entry_->options.wasi, request.wasi);
   auto start = std::chrono::steady_clock::now();
   auto out = instance_->RunCommand(request);
   RecordCall(*state_, *entry_, out.status(), start);

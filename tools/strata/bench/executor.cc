@@ -135,6 +135,7 @@ class FifoExecutor final : public Executor {
     q->instance_bytes = (*probe)->ResidentBytes();
     queues_.push_back(std::move(q));
     Resize();
+    cv_.notify_one();  // the new queue (and a deeper depth) needs filling
     return OkStatus();
   }
 

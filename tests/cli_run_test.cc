@@ -1,0 +1,110 @@
+// `strata run` as a user runs it: --dir, --env, --inherit-env, --stdin and
+// arguments after `--` reach a WASI command; mistakes are errors that name
+// what is wrong.
+#include "wasi_test_support.h"
+
+namespace strata {
+namespace {
+
+using testing::GuestPath;
+using testing::Outcome;
+using testing::ProcessResult;
+using testing::ReadText;
+using testing::RunProcess;
+using testing::ScratchDir;
+using testing::StrataCli;
+using testing::WriteText;
+
+ProcessResult Strata(std::vector<std::string> args,
+                     const std::filesystem::path& cwd) {
+  args.insert(args.begin(), StrataCli().string());
+  return RunProcess(args, cwd);
+}
+
+TEST(CliRunTest, DirEnvStdinAndArgsReachTheCommand) {
+  ScratchDir dir;
+  WriteText(dir / "in/data.txt", "input");
+  WriteText(dir / "stdin.txt", "piped");
+  std::filesystem::create_directories(dir / "out");
+  setenv("STRATA_CLI_TEST_VAR", "inherited", 1);
+  auto run = Strata({"run", GuestPath("fsprobe.wasm").string(),
+                     "--dir", "./in::/in:ro", "--dir", "./out::/out",
+                     "--env", "MODE=test", "--inherit-env",
+                     "STRATA_CLI_TEST_VAR", "--stdin", "stdin.txt", "--",
+                     "cat", "/in/data.txt", "write", "/out/x", "written",
+                     "write", "/in/y", "refused", "environ", "stdin"},
+                    dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Outcome(run.out, "cat /in/data.txt"), "ok input") << run.out;
+  EXPECT_EQ(Outcome(run.out, "write /out/x"), "ok");
+  EXPECT_EQ(ReadText(dir / "out/x"), "written");
+  EXPECT_EQ(Outcome(run.out, "write /in/y").rfind("error", 0), 0u);
+  EXPECT_EQ(Outcome(run.out, "environ"), "ok MODE,STRATA_CLI_TEST_VAR");
+  EXPECT_EQ(Outcome(run.out, "stdin"), "ok piped");
+}
+
+TEST(CliRunTest, OptionLikeArgumentsAfterDoubleDashGoToTheGuest) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir / "out");
+  // `--dir` takes one value: `--` still ends strata's options.
+  auto run = Strata({"run", GuestPath("fsprobe.wasm").string(), "--dir",
+                     "out::/out", "--", "echo", "-o", "write", "/out/-v",
+                     "--flag"},
+                    dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("-o\n"), std::string::npos) << run.out;
+  EXPECT_EQ(Outcome(run.out, "write /out/-v"), "ok") << run.out;
+}
+
+TEST(CliRunTest, MissingDirectoryIsAnErrorNamingIt) {
+  ScratchDir dir;
+  auto run = Strata({"run", GuestPath("fsprobe.wasm").string(), "--dir",
+                     "./absent::/out", "--", "ls", "/out"},
+                    dir.path());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("not_found"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("'./absent'"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("module 'fsprobe'"), std::string::npos) << run.err;
+}
+
+TEST(CliRunTest, BadSpecsAreRejected) {
+  ScratchDir dir;
+  auto env = Strata({"run", GuestPath("fsprobe.wasm").string(), "--env",
+                     "NOEQUALS"},
+                    dir.path());
+  EXPECT_EQ(env.exit_code, 1);
+  EXPECT_NE(env.err.find("'NOEQUALS'"), std::string::npos) << env.err;
+  auto dir_spec = Strata({"run", GuestPath("fsprobe.wasm").string(), "--dir",
+                          "::/out"},
+                         dir.path());
+  EXPECT_EQ(dir_spec.exit_code, 1);
+  EXPECT_NE(dir_spec.err.find("no host directory"), std::string::npos)
+      << dir_spec.err;
+}
+
+TEST(CliRunTest, GrantsAreRefusedForAReactorExport) {
+  ScratchDir dir;
+  auto run = Strata({"run", GuestPath("echo.wat").string(), "--export", "run",
+                     "--dir", "."},
+                    dir.path());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("apply to WASI commands"), std::string::npos)
+      << run.err;
+}
+
+TEST(CliRunTest, RepeatReportsUnpooledAndPooledTimes) {
+  ScratchDir dir;
+  auto run = Strata({"run", GuestPath("fsprobe.wasm").string(), "--repeat",
+                     "3", "--", "echo", "once"},
+                    dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "once\n");  // the first run's output, printed once
+  EXPECT_NE(run.err.find("3 runs of module 'fsprobe'"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("without a pool"), std::string::npos);
+  EXPECT_NE(run.err.find("acquire (3/3 hot)"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("pooling saves per run"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace strata
