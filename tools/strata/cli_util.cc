@@ -44,8 +44,12 @@ int Fail(const Status& status) {
 }
 
 std::string FormatMs(std::chrono::nanoseconds d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f ms", d.count() / 1e6);
+  return Fixed(d.count() / 1e6, 3) + " ms";
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
 }
 

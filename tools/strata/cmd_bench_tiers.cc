@@ -23,25 +23,15 @@ Result<std::vector<Subject>> Subjects() {
   if (!extractor.ok()) return extractor.status();
   auto synth = ReadFile(BundledGuest("synth.wasm"));
   if (!synth.ok()) return synth.status();
-  auto page = ReadFile(BundledGuest("web-pages") / "wikipedia" / "source.html");
-  std::string base = "https://en.wikipedia.org/wiki/Example\n";
-  Bytes input(base.begin(), base.end());
-  if (page.ok()) input.insert(input.end(), page->begin(), page->end());
   SynthParams heavy;
   heavy.variant = 100;
   heavy.init_pages = 32;
   heavy.init_cpu_iters = 2'000'000;
   return std::vector<Subject>{
-      {"extractor", "extract", std::move(*extractor), input},
+      {"extractor", "extract", std::move(*extractor), ExtractorSampleInput()},
       {"heavy-init", "run", MakeSynthVariant(*synth, heavy).value(), {'h', 'i'}},
       {"light-synth", "run", *synth, {'h', 'i'}},
   };
-}
-
-std::string Us(double ns) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", ns / 1e3);
-  return buf;
 }
 
 int Tiers(const BenchOptions& o) {

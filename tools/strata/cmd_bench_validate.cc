@@ -21,16 +21,8 @@ struct Check {
   std::string note;
 };
 
-std::string Ms(double ns) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f ms", ns / 1e6);
-  return buf;
-}
-std::string Pct(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * x);
-  return buf;
-}
+std::string Ms(double ns) { return Fixed(ns / 1e6, 3) + " ms"; }
+std::string Pct(double x) { return Fixed(100 * x, 1) + "%"; }
 
 const bench::RunResult* Find(const std::vector<bench::RunResult>& runs,
                              const std::string& policy) {
@@ -96,13 +88,9 @@ int Validate(BenchOptions o) {
 
   std::fprintf(stderr, "strata bench validate: per-tier costs of the extractor\n");
   auto extractor = ReadFile(BundledGuest("extractor.wasm"));
-  auto page = ReadFile(BundledGuest("web-pages") / "wikipedia" / "source.html");
   if (!extractor.ok()) return Fail(extractor.status());
-  std::string base = "https://en.wikipedia.org/wiki/Example\n";
-  Bytes input(base.begin(), base.end());
-  if (page.ok()) input.insert(input.end(), page->begin(), page->end());
   auto tiers = bench::MeasureTierCosts(*engine, "extractor", *extractor,
-                                       "extract", input);
+                                       "extract", ExtractorSampleInput());
   if (!tiers.ok()) return Fail(tiers.status());
   double hot_p95 = tiers->acquire[int(ServedFrom::kHot)].p95_ns;
   double warm_p95 = tiers->acquire[int(ServedFrom::kWarm)].p95_ns;

@@ -116,18 +116,6 @@ double Drive(const Workload& w, int threads, double rate, Histogram& end_to_end,
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string Us(uint64_t ns) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", ns / 1e3);
-  return buf;
-}
-
-std::string Mib(uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", bytes / 1048576.0);
-  return buf;
-}
-
 int PoolDemo(const DemoOptions& o) {
   auto workload = MakeWorkload(o);
   if (!workload.ok()) return Fail(workload.status());

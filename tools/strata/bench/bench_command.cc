@@ -144,6 +144,14 @@ Result<bench::RunResult> RunPolicy(Engine& engine, const bench::Workload& w,
   return r;
 }
 
+Bytes ExtractorSampleInput() {
+  std::string base = "https://en.wikipedia.org/wiki/Example\n";
+  Bytes input(base.begin(), base.end());
+  auto page = ReadFile(BundledGuest("web-pages") / "wikipedia" / "source.html");
+  if (page.ok()) input.insert(input.end(), page->begin(), page->end());
+  return input;
+}
+
 std::string SafeName(std::string name) {
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '-';

@@ -44,6 +44,10 @@ Result<bench::RunResult> RunPolicy(Engine& engine, const bench::Workload& w,
                                    const std::string& policy, uint64_t budget,
                                    const BenchOptions& o, bool virtual_time);
 
+// The extractor's input for single-module measurements: a base URL line and
+// a bundled page (Wikipedia's), or the URL alone if the page is missing.
+Bytes ExtractorSampleInput();
+
 // `name` with characters unsafe in file names replaced.
 std::string SafeName(std::string name);
 

@@ -31,10 +31,20 @@ Status CallOnce(Instance& instance, const WorkloadModule& m,
   return instance.Call(m.export_name, input, {}).status();
 }
 
-// Code held in memory: the size of wasmtime's compiled artifact.
-uint64_t CodeBytes(const Module& module) {
-  auto bytes = module.Serialize();
-  return bytes.ok() ? bytes->size() : 0;
+// A module compiled and linked, with the size of the code it holds in
+// memory (that of wasmtime's compiled artifact).
+struct Linked {
+  std::shared_ptr<const PreparedModule> prepared;
+  uint64_t code_bytes = 0;
+};
+
+Result<Linked> Link(Engine& engine, const WorkloadModule& m) {
+  auto module = engine.Compile(m.name, m.bytes);
+  if (!module.ok()) return module.status();
+  auto prepared = engine.Prepare(*module);
+  if (!prepared.ok()) return prepared.status();
+  auto artifact = (*module)->Serialize();
+  return Linked{std::move(*prepared), artifact.ok() ? artifact->size() : 0};
 }
 
 class NoneExecutor final : public Executor {
@@ -72,12 +82,10 @@ class InstantiateExecutor final : public Executor {
   explicit InstantiateExecutor(Engine& engine) : engine_(engine) {}
   const std::string& name() const override { return name_; }
   Status Register(const WorkloadModule& m) override {
-    auto module = engine_.Compile(m.name, m.bytes);
-    if (!module.ok()) return module.status();
-    auto prepared = engine_.Prepare(*module);
-    if (!prepared.ok()) return prepared.status();
-    code_bytes_ += CodeBytes(**module);
-    modules_.push_back({m, std::move(*prepared)});
+    auto linked = Link(engine_, m);
+    if (!linked.ok()) return linked.status();
+    code_bytes_ += linked->code_bytes;
+    modules_.push_back({m, std::move(linked->prepared)});
     return OkStatus();
   }
   Result<Served> Serve(uint32_t i, std::span<const uint8_t> input) override {
@@ -120,18 +128,16 @@ class FifoExecutor final : public Executor {
   const std::string& name() const override { return name_; }
 
   Status Register(const WorkloadModule& m) override {
-    auto module = engine_.Compile(m.name, m.bytes);
-    if (!module.ok()) return module.status();
-    auto prepared = engine_.Prepare(*module);
-    if (!prepared.ok()) return prepared.status();
+    auto linked = Link(engine_, m);
+    if (!linked.ok()) return linked.status();
     // Measure one instance to size the queues.
-    auto probe = (*prepared)->Instantiate({});
+    auto probe = linked->prepared->Instantiate({});
     if (!probe.ok()) return probe.status();
     std::lock_guard<std::mutex> lock(mu_);
-    code_bytes_ += CodeBytes(**module);
+    code_bytes_ += linked->code_bytes;
     auto q = std::make_unique<Queue>();
     q->module = m;
-    q->prepared = std::move(*prepared);
+    q->prepared = std::move(linked->prepared);
     q->instance_bytes = (*probe)->ResidentBytes();
     queues_.push_back(std::move(q));
     Resize();
@@ -282,13 +288,11 @@ class PoolExecutor final : public Executor {
 Result<uint64_t> MeasureWorkingSet(Engine& engine, const Workload& w) {
   uint64_t total = 0;
   for (const WorkloadModule& m : w.modules) {
-    auto module = engine.Compile(m.name, m.bytes);
-    if (!module.ok()) return module.status();
-    auto prepared = engine.Prepare(*module);
-    if (!prepared.ok()) return prepared.status();
-    auto instance = (*prepared)->Instantiate({});
+    auto linked = Link(engine, m);
+    if (!linked.ok()) return linked.status();
+    auto instance = linked->prepared->Instantiate({});
     if (!instance.ok()) return instance.status();
-    total += (*instance)->ResidentBytes() + CodeBytes(**module);
+    total += (*instance)->ResidentBytes() + linked->code_bytes;
   }
   return total;
 }

@@ -5,9 +5,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_util.h"
+
 namespace strata::bench {
 namespace {
 
+using cli::Fixed;
+using cli::Mib;
+using cli::Us;
 using nlohmann::json;
 
 json SummaryJson(const Histogram::Summary& h) {
@@ -76,13 +81,6 @@ json RunJson(const RunResult& r) {
   return j;
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-std::string Us(double ns) { return Fixed(ns / 1e3, 1); }
-std::string Mib(double bytes) { return Fixed(bytes / 1048576.0, 1); }
 
 }  // namespace
 
