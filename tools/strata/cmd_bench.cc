@@ -33,7 +33,7 @@ int Bench(const BenchOptions& o, const std::string& command) {
                virtual_time ? "virtual time" : "wall clock");
   auto working_set = bench::MeasureWorkingSet(*engine, *workload);
   if (!working_set.ok()) return Fail(working_set.status());
-  auto budget = ParseBudget(o.budget, *working_set);
+  auto budget = bench::ParseBudget(o.budget, *working_set);
   if (!budget.ok()) return Fail(budget.status());
 
   bench::ReportHeader header;

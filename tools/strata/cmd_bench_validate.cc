@@ -108,7 +108,7 @@ int Validate(BenchOptions o) {
   if (!workload.ok()) return Fail(workload.status());
   auto working_set = bench::MeasureWorkingSet(*engine, *workload);
   if (!working_set.ok()) return Fail(working_set.status());
-  auto budget = ParseBudget(o.budget, *working_set);
+  auto budget = bench::ParseBudget(o.budget, *working_set);
   if (!budget.ok()) return Fail(budget.status());
   std::vector<bench::RunResult> runs;
   for (const char* policy : {"fifo", "instantiate", "riptide", "strata"}) {

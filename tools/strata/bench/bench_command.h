@@ -37,9 +37,6 @@ struct BenchOptions {
   std::string CommandLine() const;
 };
 
-// "50%" of the measured working set, or bytes with an optional K/M/G suffix.
-Result<uint64_t> ParseBudget(const std::string& text, uint64_t working_set);
-
 Result<bench::RunResult> RunPolicy(Engine& engine, const bench::Workload& w,
                                    const std::string& policy, uint64_t budget,
                                    const BenchOptions& o, bool virtual_time);

@@ -285,6 +285,26 @@ class PoolExecutor final : public Executor {
 
 }  // namespace
 
+Result<uint64_t> ParseBudget(const std::string& text, uint64_t working_set) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  std::string unit(end);
+  double bytes = -1;
+  if (end != text.c_str() && value > 0) {
+    if (unit == "%") bytes = working_set * value / 100;
+    if (unit.empty()) bytes = value;
+    if (unit == "K" || unit == "KiB") bytes = value * 1024;
+    if (unit == "M" || unit == "MiB") bytes = value * 1048576;
+    if (unit == "G" || unit == "GiB") bytes = value * 1073741824;
+  }
+  if (bytes < 1) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "bench: budget '" + text +
+                      "' is neither bytes (K/M/G suffix) nor a percentage");
+  }
+  return static_cast<uint64_t>(bytes);
+}
+
 Result<uint64_t> MeasureWorkingSet(Engine& engine, const Workload& w) {
   uint64_t total = 0;
   for (const WorkloadModule& m : w.modules) {

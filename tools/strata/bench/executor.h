@@ -71,6 +71,10 @@ class Executor {
   virtual PoolFigures Figures() const { return {}; }
 };
 
+// A budget: "25%" of `working_set`, or bytes with an optional K/M/G (or
+// KiB/MiB/GiB) suffix; kInvalidArgument names the text otherwise.
+Result<uint64_t> ParseBudget(const std::string& text, uint64_t working_set);
+
 // Bytes to hold every module hot once: one initialised instance (resident
 // pages, measured) plus its compiled code, summed over the modules.
 Result<uint64_t> MeasureWorkingSet(Engine& engine, const Workload& workload);
