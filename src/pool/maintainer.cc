@@ -243,6 +243,7 @@ void Maintain(PoolState& s) {
         if (!drop_code) {
           if (DropHot(s, e, e.options.min_hot) > 0) ++e.counters.demotions;
           e.target_hot = std::min(e.target_hot, e.options.min_hot);
+          if (e.target_hot == 0) e.tier = CurrentTier(e);
         } else if (e.compiled && e.on_disk && e.hot.empty() && e.target_hot == 0) {
           ReleaseCode(s, e);
           e.tier = Tier::kColdDisk;

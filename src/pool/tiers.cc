@@ -189,7 +189,10 @@ void ApplyPlacement(PoolState& s, const std::shared_ptr<ModuleEntry>& entry,
   {
     std::lock_guard<std::mutex> lock(e.mu);
     if (e.removed) return;
-    before = CurrentTier(e);
+    // The better of where the policy last put it and where it physically
+    // is: a hot module whose stock is momentarily used up is still hot, so
+    // placing it hot again is no promotion.
+    before = std::min(e.tier, CurrentTier(e));
     e.tier = p.tier;
     e.target_hot = p.tier == Tier::kHot ? std::max(p.target_hot, 1u) : 0;
     DropHot(s, e, e.target_hot);
