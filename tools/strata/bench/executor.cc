@@ -191,12 +191,20 @@ class FifoExecutor final : public Executor {
 
   // Every queue gets the same depth: what the budget left after code holds
   // for one instance of each module, times as many as fit (at most 4).
+  // Queues filled while fewer modules were registered give back what the
+  // new depth no longer allows. Under mu_.
   void Resize() {
     uint64_t per_round = 0;
     for (const auto& q : queues_) per_round += q->instance_bytes;
     uint64_t left = options_.budget_bytes -
                     std::min(options_.budget_bytes, code_bytes_);
     depth_ = per_round == 0 ? 0 : std::min<uint64_t>(4, left / per_round);
+    for (auto& q : queues_) {
+      while (q->ready.size() > depth_) {
+        q->ready.pop_back();
+        idle_bytes_ -= q->instance_bytes;
+      }
+    }
   }
   bool NeedsRefill() const {
     for (const auto& q : queues_) {
