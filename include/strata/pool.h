@@ -164,7 +164,8 @@ class Lease {
   friend class Pool;
   Lease(std::shared_ptr<PoolState> state, std::shared_ptr<ModuleEntry> entry,
         std::unique_ptr<Instance> instance, ServedFrom from,
-        std::chrono::nanoseconds created, uint64_t counted_bytes);
+        std::chrono::nanoseconds created, uint64_t counted_bytes,
+        uint64_t measured_calls);
   void Release();
 
   std::shared_ptr<PoolState> state_;
@@ -173,6 +174,7 @@ class Lease {
   ServedFrom served_from_ = ServedFrom::kHot;
   std::chrono::nanoseconds created_{0};
   uint64_t counted_bytes_ = 0;  // this instance's share of the pool's usage
+  uint64_t measured_calls_ = 0;  // calls() when counted_bytes_ was measured
 };
 
 class Pool {

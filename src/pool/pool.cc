@@ -261,7 +261,8 @@ Result<Lease> Pool::Acquire(const std::string& name,
     if (refill) s.QueueRefill(entry);
     RecordAcquire(s, ServedFrom::kHot, start);
     return Lease(state_, std::move(entry), std::move(hot.instance),
-                 ServedFrom::kHot, hot.created, hot.resident_bytes);
+                 ServedFrom::kHot, hot.created, hot.resident_bytes,
+                 hot.measured_calls);
   }
   s.instances.fetch_add(1);
   lock.unlock();
@@ -298,19 +299,22 @@ Result<Lease> Pool::Acquire(const std::string& name,
   s.RequestMaintenance();
   RecordAcquire(s, from, start);
   return Lease(state_, std::move(entry), std::move(made->instance), from,
-               made->created, made->resident_bytes);
+               made->created, made->resident_bytes, made->measured_calls);
 }
 
 void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
                     std::unique_ptr<Instance> instance, Nanos created,
-                    uint64_t counted_bytes) {
+                    uint64_t counted_bytes, uint64_t measured_calls) {
   ModuleEntry& e = *entry;
   // Re-reading the page tables costs more than the rest of a return, so a
-  // reused instance is measured on its first return and every 16th after;
-  // growth in between is caught from the memory's size (ReuseVerdict).
+  // reused instance is measured after its first call and then every 16
+  // calls; growth in between is caught from the memory's size (ReuseVerdict).
   uint64_t resident = counted_bytes;
-  if (e.options.reuse == ReuseMode::kReuse && instance->calls() % 16 == 1) {
+  uint64_t calls = instance->calls();
+  bool measure = measured_calls == 0 ? calls > 0 : calls - measured_calls >= 16;
+  if (e.options.reuse == ReuseMode::kReuse && measure) {
     resident = instance->ResidentBytes();
+    measured_calls = calls;
   }
   s.used_bytes.fetch_sub(static_cast<int64_t>(counted_bytes));
   std::unique_lock lock(e.mu);
@@ -318,7 +322,7 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
   std::string retire_reason = ReuseVerdict(s, e, *instance, created, resident);
   bool keep = retire_reason.empty();
   if (keep) {
-    e.hot.push_back({std::move(instance), created, resident});
+    e.hot.push_back({std::move(instance), created, resident, measured_calls});
     s.used_bytes.fetch_add(static_cast<int64_t>(resident));
   } else {
     if (e.options.reuse == ReuseMode::kReuse && retire_reason != "fresh") {
@@ -361,13 +365,14 @@ const Policy& Pool::policy() const { return *state_->policy; }
 Lease::Lease(std::shared_ptr<PoolState> state,
              std::shared_ptr<ModuleEntry> entry,
              std::unique_ptr<Instance> instance, ServedFrom from,
-             Nanos created, uint64_t counted_bytes)
+             Nanos created, uint64_t counted_bytes, uint64_t measured_calls)
     : state_(std::move(state)),
       entry_(std::move(entry)),
       instance_(std::move(instance)),
       served_from_(from),
       created_(created),
-      counted_bytes_(counted_bytes) {}
+      counted_bytes_(counted_bytes),
+      measured_calls_(measured_calls) {}
 
 Lease::Lease(Lease&& other) noexcept
     : state_(std::move(other.state_)),
@@ -375,7 +380,8 @@ Lease::Lease(Lease&& other) noexcept
       instance_(std::move(other.instance_)),
       served_from_(other.served_from_),
       created_(other.created_),
-      counted_bytes_(other.counted_bytes_) {}
+      counted_bytes_(other.counted_bytes_),
+      measured_calls_(other.measured_calls_) {}
 
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
@@ -386,6 +392,7 @@ Lease& Lease::operator=(Lease&& other) noexcept {
     served_from_ = other.served_from_;
     created_ = other.created_;
     counted_bytes_ = other.counted_bytes_;
+    measured_calls_ = other.measured_calls_;
   }
   return *this;
 }
@@ -395,7 +402,7 @@ Lease::~Lease() { Release(); }
 void Lease::Release() {
   if (state_ != nullptr && instance_ != nullptr) {
     ReturnInstance(*state_, std::move(entry_), std::move(instance_), created_,
-                   counted_bytes_);
+                   counted_bytes_, measured_calls_);
   }
   state_.reset();
 }

@@ -18,7 +18,8 @@ void Maintain(PoolState& s);
 // Takes back a leased instance: to hot if it may serve again, else drops it.
 void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
                     std::unique_ptr<Instance> instance,
-                    std::chrono::nanoseconds created, uint64_t counted_bytes);
+                    std::chrono::nanoseconds created, uint64_t counted_bytes,
+                    uint64_t measured_calls);
 
 // Makes `module` the entry's cold-memory code and writes it to the disk
 // cache (measuring its size) unless it is there already.

@@ -32,6 +32,7 @@ struct HotInstance {
   std::unique_ptr<Instance> instance;
   std::chrono::nanoseconds created{0};
   uint64_t resident_bytes = 0;  // measured when it entered the hot tier
+  uint64_t measured_calls = 0;  // its calls() when resident_bytes was read
 };
 
 // One registered module and everything the pool holds of it.

@@ -186,6 +186,7 @@ class FifoExecutor final : public Executor {
     WorkloadModule module;
     std::shared_ptr<const PreparedModule> prepared;
     uint64_t instance_bytes = 0;
+    bool failing = false;  // instantiation failed: serve on the request path
     std::deque<std::unique_ptr<Instance>> ready;
   };
 
@@ -208,7 +209,7 @@ class FifoExecutor final : public Executor {
   }
   bool NeedsRefill() const {
     for (const auto& q : queues_) {
-      if (q->ready.size() < depth_) return true;
+      if (!q->failing && q->ready.size() < depth_) return true;
     }
     return false;
   }
@@ -218,7 +219,7 @@ class FifoExecutor final : public Executor {
     while (!stop_) {
       Queue* target = nullptr;
       for (auto& q : queues_) {
-        if (q->ready.size() < depth_) {
+        if (!q->failing && q->ready.size() < depth_) {
           target = q.get();
           break;
         }
@@ -234,6 +235,8 @@ class FifoExecutor final : public Executor {
       if (made.ok()) {
         target->ready.push_back(std::move(*made));
         idle_bytes_ += target->instance_bytes;
+      } else {
+        target->failing = true;  // no retry loop; Serve reports the error
       }
     }
   }

@@ -30,7 +30,9 @@ struct ExecutorOptions {
   uint64_t budget_bytes = uint64_t{512} << 20;
   uint32_t max_instances = 256;
   // Virtual time: the pool's clock (advanced by the driver) and no
-  // interval-driven maintenance; the driver calls Maintain().
+  // interval-driven maintenance; the driver calls Maintain() each virtual
+  // interval. Event-driven passes (a cold serve, a rate jump, pressure)
+  // still run on the pool's maintainer thread, as they would in service.
   std::shared_ptr<ManualClock> virtual_clock;
   std::chrono::milliseconds maintain_interval{1000};
 };
