@@ -36,17 +36,8 @@ int Bench(const BenchOptions& o, const std::string& command) {
   auto budget = bench::ParseBudget(o.budget, *working_set);
   if (!budget.ok()) return Fail(budget.status());
 
-  bench::ReportHeader header;
-  header.workload = workload->name;
-  header.description = workload->description;
-  header.mode = virtual_time ? "virtual time" : "wall clock, " +
-                                   std::to_string(o.threads) + " threads";
-  header.command = command;
-  header.seed = o.seed;
-  header.modules = workload->modules.size();
-  header.arrivals = workload->arrivals.size();
-  header.working_set_bytes = *working_set;
-  header.threads = o.threads;
+  bench::ReportHeader header =
+      MakeHeader(*workload, o, virtual_time, *working_set, command);
 
   std::vector<RunResult> runs;
   for (const std::string& policy : *policies) {

@@ -157,15 +157,8 @@ int Validate(BenchOptions o) {
   table << "\n" << passed << "/" << checks.size() << " criteria pass\n";
   std::cout << table.str();
 
-  bench::ReportHeader header;
-  header.workload = workload->name;
-  header.description = workload->description;
-  header.mode = "wall clock, " + std::to_string(o.threads) + " threads";
-  header.command = "strata bench validate";
-  header.seed = o.seed;
-  header.modules = workload->modules.size();
-  header.arrivals = workload->arrivals.size();
-  header.working_set_bytes = *working_set;
+  bench::ReportHeader header = MakeHeader(*workload, o, /*virtual_time=*/false,
+                                          *working_set, "strata bench validate");
   auto written = bench::WriteReport(o.out_dir, "validate-hot-biased", header, runs);
   if (!written.ok()) return Fail(written.status());
   std::ofstream(std::filesystem::path(o.out_dir) / "validate.json") << j.dump(1) << "\n";

@@ -105,8 +105,9 @@ int Run(const RunOptions& o) {
     input = std::move(*read);
   }
 
+  Result<CommandRequest> request = CommandRequest{};
   if (command) {
-    auto request = MakeRequest(o, std::move(input));
+    request = MakeRequest(o, std::move(input));
     if (!request.ok()) return Fail(request.status());
     if (o.repeat > 0) {
       auto bytes = ReadFile(o.module);
@@ -116,19 +117,17 @@ int Run(const RunOptions& o) {
       if (!out.ok()) return Fail(out.status());
       return PrintCommandOutput(*out);
     }
-    auto prepared = engine->Prepare(*module);
-    if (!prepared.ok()) return Fail(prepared.status());
-    auto instance = (*prepared)->Instantiate(limits);
-    if (!instance.ok()) return Fail(instance.status());
-    auto out = (*instance)->RunCommand(*request);
-    if (!out.ok()) return Fail(out.status());
-    return PrintCommandOutput(*out);
   }
 
   auto prepared = engine->Prepare(*module);
   if (!prepared.ok()) return Fail(prepared.status());
   auto instance = (*prepared)->Instantiate(limits);
   if (!instance.ok()) return Fail(instance.status());
+  if (command) {
+    auto out = (*instance)->RunCommand(*request);
+    if (!out.ok()) return Fail(out.status());
+    return PrintCommandOutput(*out);
+  }
   auto entry = PickExport(**module, o.export_name);
   if (!entry.ok()) return Fail(entry.status());
   CallOptions call;

@@ -90,6 +90,23 @@ std::string BenchOptions::CommandLine() const {
   return o.str();
 }
 
+bench::ReportHeader MakeHeader(const bench::Workload& w, const BenchOptions& o,
+                               bool virtual_time, uint64_t working_set,
+                               std::string command) {
+  bench::ReportHeader h;
+  h.workload = w.name;
+  h.description = w.description;
+  h.mode = virtual_time ? "virtual time"
+                        : "wall clock, " + std::to_string(o.threads) + " threads";
+  h.command = std::move(command);
+  h.seed = o.seed;
+  h.modules = w.modules.size();
+  h.arrivals = w.arrivals.size();
+  h.working_set_bytes = working_set;
+  h.threads = virtual_time ? 1 : o.threads;  // virtual time: one driver
+  return h;
+}
+
 Result<bench::RunResult> RunPolicy(Engine& engine, const bench::Workload& w,
                                    const std::string& policy, uint64_t budget,
                                    const BenchOptions& o, bool virtual_time) {

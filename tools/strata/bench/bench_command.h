@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench/replay.h"
+#include "bench/report.h"
 #include "bench/workload.h"
 #include "commands.h"
 
@@ -36,6 +37,12 @@ struct BenchOptions {
   Result<std::vector<std::string>> Policies(bool is_azure) const;
   std::string CommandLine() const;
 };
+
+// The header shared by a workload's runs: what was replayed, how, and the
+// measured working set.
+bench::ReportHeader MakeHeader(const bench::Workload& w, const BenchOptions& o,
+                               bool virtual_time, uint64_t working_set,
+                               std::string command);
 
 Result<bench::RunResult> RunPolicy(Engine& engine, const bench::Workload& w,
                                    const std::string& policy, uint64_t budget,
