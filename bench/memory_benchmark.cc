@@ -101,7 +101,7 @@ bool WalkTiers(benchmark::State& state, int64_t guest, const Bytes& bytes,
   sum.code += m->code_bytes;
   sum.rss_cold_memory += Delta(rss_cold_memory, rss_before);
 
-  if (!Check(state, pool.Demote("guest", Tier::kWarm))) return false;
+  if (!Check(state, pool.MoveTo("guest", Tier::kWarm))) return false;
   uint64_t rss_warm = ProcessRssBytes();
   sum.rss_warm += Delta(rss_warm, rss_cold_memory);
 
@@ -123,7 +123,7 @@ bool WalkTiers(benchmark::State& state, int64_t guest, const Bytes& bytes,
   sum.rss_hot_used += Delta(rss_hot_used, rss_hot_new) / kHotInstances;
   sum.used_hot += pool.Metrics().used_bytes;
 
-  if (!Check(state, pool.Demote("guest", Tier::kColdDisk))) return false;
+  if (!Check(state, pool.MoveTo("guest", Tier::kColdDisk))) return false;
   sum.rss_cold_disk += Delta(ProcessRssBytes(), rss_hot_used);
   sum.used_cold_disk += pool.Metrics().used_bytes;
   return true;

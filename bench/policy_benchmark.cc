@@ -167,7 +167,7 @@ void BM_Pool_MaintenancePromotes(benchmark::State& state) {
     state.PauseTiming();
     Status demoted;
     for (int i = 0; i < count && demoted.ok(); ++i) {
-      demoted = pool->Demote(SynthName(i), Tier::kColdDisk);
+      demoted = pool->MoveTo(SynthName(i), Tier::kColdDisk);
     }
     state.ResumeTiming();
     if (!Check(state, demoted)) break;

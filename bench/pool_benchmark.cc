@@ -37,7 +37,7 @@ void BM_Pool_WarmAcquire(benchmark::State& state) {
   options.background = false;  // nothing refills the hot tier
   auto pool = PoolWithModule(state, options, "guest",
                              GuestBytes(state.range(0)), {});
-  if (!pool || !Check(state, pool->Demote("guest", Tier::kWarm))) return;
+  if (!pool || !Check(state, pool->MoveTo("guest", Tier::kWarm))) return;
   for (auto _ : state) {
     auto lease = pool->Acquire("guest", kTimeout);
     if (!Check(state, lease.status())) break;
@@ -87,10 +87,10 @@ void BM_Pool_ColdAcquire(benchmark::State& state) {
   auto pool = PoolWithModule(state, options, "guest", GuestBytes(guest), {});
   // Warm first: the idle module was planned onto disk, and demoting to
   // cold-memory only drops the InstancePre, it loads nothing.
-  if (!pool || !Check(state, pool->Demote("guest", Tier::kWarm))) return;
+  if (!pool || !Check(state, pool->MoveTo("guest", Tier::kWarm))) return;
   for (auto _ : state) {
     state.PauseTiming();
-    Status demoted = pool->Demote("guest", tier);
+    Status demoted = pool->MoveTo("guest", tier);
     state.ResumeTiming();
     if (!Check(state, demoted)) break;
     auto lease = pool->Acquire("guest", kTimeout);

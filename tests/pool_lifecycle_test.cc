@@ -13,6 +13,7 @@ namespace strata {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Eventually;
 using testing::GuestPath;
 using testing::TestEngine;
 using testing::ToBytes;
@@ -57,16 +58,6 @@ std::unique_ptr<Pool> MakePool(PoolOptions options,
   return std::move(*pool);
 }
 
-// Polls `done` until it holds or 10 s pass.
-template <typename F>
-bool Eventually(F done) {
-  for (int i = 0; i < 1000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
-
 TEST(PoolLifecycleTest, ShutdownWakesWaitersAndLeasesOutliveThePool) {
   auto recorder = std::make_shared<Recorder>();
   auto pool = MakePool({}, recorder);
@@ -86,7 +77,7 @@ TEST(PoolLifecycleTest, ShutdownWakesWaitersAndLeasesOutliveThePool) {
       codes[i] = raw->Acquire("echo", std::chrono::hours(1)).status().code();
     });
   }
-  ASSERT_TRUE(Eventually([&] { return raw->Metrics().acquires_in_progress == 3; }));
+  ASSERT_TRUE(Eventually([&] { return raw->Metrics().acquires_waiting == 3; }));
   pool.reset();
   for (auto& t : waiters) t.join();
   for (ErrorCode code : codes) EXPECT_EQ(code, ErrorCode::kShutdown);
@@ -108,30 +99,45 @@ TEST(PoolLifecycleTest, AcquireAfterShutdownFailsClearly) {
 }
 
 TEST(PoolLifecycleTest, PressureEventsFollowMeasuredUsage) {
+  // The echo module's code, measured, is 85% of the budget: it fits, but
+  // above the 80% pressure threshold.
+  uint64_t code_bytes = TestEngine()
+                            .CompileFile(GuestPath("echo.wat"))
+                            .value()
+                            ->ResidentImageBytes();
+  ASSERT_GT(code_bytes, 0u);
   auto recorder = std::make_shared<Recorder>();
   PoolOptions options;
-  options.budget_bytes = 4096;  // less than any module's code
+  options.budget_bytes = static_cast<uint64_t>(code_bytes / 0.85);
   options.maintain_interval = std::chrono::hours(1);  // events only
   auto pool = MakePool(options, recorder);
   ASSERT_TRUE(pool->AddModuleFile("echo", GuestPath("echo.wat"), {}).ok());
 
-  // Over budget, a request still runs (no hard limit is set)...
-  {
-    auto lease = pool->Acquire("echo", 1s);
-    ASSERT_TRUE(lease.ok()) << lease.status();
-    EXPECT_TRUE(lease->Call("run", ToBytes("x")).ok());
-  }
-  // ...the maintainer, woken by the crossing, reports the pressure, and
-  // its plan moves the module's code out of memory to relieve it.
+  // The maintainer, woken by the crossing, reports the pressure, and its
+  // plan moves the module's code out of memory to relieve it.
   auto high = recorder->WaitFor(EventKind::kPressureHigh);
   ASSERT_TRUE(high.has_value());
-  EXPECT_NE(high->detail.find("of 4096"), std::string::npos) << high->detail;
+  EXPECT_NE(high->detail.find(std::to_string(code_bytes) + " bytes of " +
+                              std::to_string(options.budget_bytes)),
+            std::string::npos)
+      << high->detail;
   EXPECT_TRUE(recorder->WaitFor(EventKind::kPressureNormal).has_value());
   EXPECT_TRUE(Eventually([&] {
     PoolMetrics m = pool->Metrics();
     return m.pressure() <= options.pressure_threshold &&
            m.modules[0].tier >= Tier::kColdDisk;
   }));
+  // An instance (a 64 KiB memory) can never fit this budget: the request
+  // fails at once, naming the module, its need and the budget, and the
+  // ledger never held more than the budget.
+  auto lease = pool->Acquire("echo", 1h);
+  ASSERT_EQ(lease.status().code(), ErrorCode::kMemoryLimit);
+  EXPECT_NE(lease.status().message().find("module 'echo'"), std::string::npos);
+  EXPECT_NE(lease.status().message().find(
+                "budget of " + std::to_string(options.budget_bytes)),
+            std::string::npos)
+      << lease.status();
+  EXPECT_LE(pool->Metrics().ledger.peak_bytes, options.budget_bytes);
 }
 
 TEST(PoolLifecycleTest, MaintainerReactsToARateJumpBetweenIntervals) {

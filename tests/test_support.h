@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "strata/strata.h"
 
@@ -53,6 +55,16 @@ inline std::unique_ptr<Instance> NewInstance(const std::string& file,
   EXPECT_TRUE(instance.ok()) << instance.status();
   if (!instance.ok()) return nullptr;
   return std::move(*instance);
+}
+
+// Polls `done` until it holds or 10 s pass (only spent when a test fails).
+template <typename F>
+bool Eventually(F done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
 }
 
 }  // namespace strata::testing

@@ -21,11 +21,15 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
+#include "strata/faults.h"
 #include "strata/module.h"
 #include "strata/status.h"
 
@@ -58,6 +62,21 @@ struct EngineOptions {
   uint64_t pool_keep_resident_bytes = 0;
   // Granularity of call deadlines: the ticker advances the epoch this often.
   std::chrono::microseconds epoch_tick{1000};
+  // Asked before each host fault point (strata/faults.h); none by default.
+  std::shared_ptr<FaultInjector> faults;
+};
+
+// A function the host provides to guests. Values are passed as int64_t
+// (an i32 in its low 32 bits).
+enum class ValueType { kI32, kI64 };
+struct HostFunction {
+  std::vector<ValueType> params, results;
+  // Reads `args`, writes `results`. A non-OK Status traps the calling guest
+  // with its message; so does an exception, which never reaches the engine
+  // (unwinding through wasm frames would abort the process).
+  std::function<Status(std::span<const int64_t> args,
+                       std::span<int64_t> results)>
+      callback;
 };
 
 class Engine {
@@ -90,11 +109,22 @@ class Engine {
   const std::string& pooling_fallback_reason() const {
     return pooling_fallback_reason_;
   }
-  // Epoch ticks that cover `timeout` (at least one).
+  // Epoch ticks that cover `timeout` (at least one; saturates for huge
+  // timeouts instead of overflowing).
   uint64_t TicksFor(std::chrono::nanoseconds timeout) const;
 
+  // Makes `module`.`name` importable by every module prepared after this
+  // call (see the thread contract).
+  Status DefineHostFunction(std::string_view module, std::string_view name,
+                            HostFunction function);
+
+  // The injected fault for `point`, or OkStatus() (no injector, or it let
+  // the operation run).
+  Status CheckFault(FaultPoint point, std::string_view module) const;
+
   wasmtime::Engine& raw() { return *engine_; }
-  // For defining host functions; see the thread contract above.
+  // For defining host functions with wasmtime's own API; see the thread
+  // contract above. A callback must not let an exception escape.
   wasmtime::Linker& linker() { return *linker_; }
 
  private:

@@ -76,6 +76,12 @@ class Module {
   std::chrono::nanoseconds load_time() const { return load_time_; }
   // wasmtime's serialized artifact (the cold tier's on-disk form).
   Result<Bytes> Serialize() const;
+  // Bytes of the compiled image (code, data, metadata) that are resident,
+  // measured from the page tables over wasmtime's image range.
+  uint64_t ResidentImageBytes() const;
+  // Linear memory an instance starts with (the declared minimum of its
+  // defined memory), the most its initialisation can dirty unless it grows.
+  uint64_t InitialMemoryBytes() const;
 
   const wasmtime::Module& raw() const { return *raw_; }
 

@@ -5,8 +5,14 @@
 // header and the checksum before wasmtime sees a byte, so a truncated,
 // corrupted or foreign file is rejected (and deleted), never trusted.
 //
+// Entries are content-addressed, so several modules (or pools sharing one
+// ModuleCache) may use the same file. A holder pins the entry it relies on;
+// with `prune_unpinned`, a file is deleted when its last pin is released,
+// and never while one is held. A directory shared with other processes
+// should not prune: pins are counted in this process only.
+//
 // Thread contract: thread-safe; concurrent stores of one key are atomic
-// (write to a temporary file, then rename).
+// (write to a temporary file, then rename). Pins must not outlive the cache.
 //
 // Example:
 //   strata::ModuleCache cache(*engine, "/var/cache/strata");
@@ -16,7 +22,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 
@@ -28,7 +36,40 @@ namespace strata {
 
 class ModuleCache {
  public:
-  ModuleCache(Engine& engine, std::filesystem::path dir);
+  struct Options {
+    // Delete an entry's file when its last pin is released.
+    bool prune_unpinned = false;
+    // Delete the whole directory when the cache is destroyed (a private
+    // temporary directory).
+    bool remove_dir_on_destroy = false;
+  };
+
+  // Keeps an entry's file from being deleted while held. Move-only.
+  class Pin {
+   public:
+    Pin() = default;
+    Pin(Pin&& other) noexcept
+        : cache_(std::exchange(other.cache_, nullptr)),
+          hash_(std::move(other.hash_)) {}
+    Pin& operator=(Pin&& other) noexcept;
+    ~Pin() { Reset(); }
+    bool held() const { return cache_ != nullptr; }
+    void Reset();
+
+   private:
+    friend class ModuleCache;
+    Pin(ModuleCache* cache, std::string hash)
+        : cache_(cache), hash_(std::move(hash)) {}
+    ModuleCache* cache_ = nullptr;
+    std::string hash_;
+  };
+
+  ModuleCache(Engine& engine, std::filesystem::path dir, Options options);
+  ModuleCache(Engine& engine, std::filesystem::path dir)
+      : ModuleCache(engine, std::move(dir), Options()) {}
+  ~ModuleCache();
+  ModuleCache(const ModuleCache&) = delete;
+  ModuleCache& operator=(const ModuleCache&) = delete;
 
   // Where the entry for a module with this source hash lives.
   std::filesystem::path PathFor(const std::string& source_hash) const;
@@ -41,16 +82,24 @@ class ModuleCache {
   // Load(), or compile `bytes` and Store() the result.
   Result<std::shared_ptr<const Module>> LoadOrCompile(
       const std::string& name, std::span<const uint8_t> bytes);
-  // Drops the entry, if any.
-  void Remove(const std::string& source_hash);
+  // Pins the entry for `source_hash` (whether or not its file exists yet).
+  Pin PinEntry(const std::string& source_hash);
+  // Drops the entry unless it is pinned; false if it was kept.
+  bool Remove(const std::string& source_hash);
+  uint32_t pins(const std::string& source_hash) const;
 
   const std::filesystem::path& dir() const { return dir_; }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
  private:
+  void Unpin(const std::string& source_hash);
+
   Engine& engine_;
   std::filesystem::path dir_;
+  const Options options_;
   std::atomic<uint64_t> rejected_{0};
+  mutable std::mutex pins_mu_;
+  std::map<std::string, uint32_t> pins_;  // by source hash, under pins_mu_
 };
 
 }  // namespace strata

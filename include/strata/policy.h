@@ -2,7 +2,8 @@
 // which tier each module should occupy and how many hot instances it should
 // keep. The policy decides; the pool acts (policy never touches instances).
 //
-// Thread contract: Plan() is called only from the maintainer thread.
+// Thread contract: a pool calls Plan() from one thread at a time (its
+// maintainer); a Policy object serves one pool.
 #ifndef STRATA_POLICY_H_
 #define STRATA_POLICY_H_
 
@@ -34,7 +35,7 @@ struct ModuleView {
   uint32_t hot = 0;             // idle hot instances now
   uint32_t in_use = 0;          // leased instances now
   uint32_t min_hot = 0;         // the module's floor (ModuleOptions)
-  uint32_t max_instances = 0;   // the module's cap (0: pool's)
+  uint32_t max_concurrent = 0;  // the module's lease cap (0: the pool's)
   bool reuse = false;           // instances return to hot after a call
   double instantiate_s = 0;     // warm -> hot cost (instantiate + init)
   double load_s = 0;            // cold -> warm cost (deserialize or link)
@@ -47,7 +48,7 @@ struct ModuleView {
 struct PolicyLimits {
   uint64_t budget_bytes = 0;    // what hot instances and code may hold
   uint32_t max_instances = 0;   // pool-wide hot + in-use instance cap
-  std::chrono::nanoseconds hot_keep_alive{};
+  std::chrono::nanoseconds hot_keep_alive{};   // PoolOptions::idle_timeout
   std::chrono::nanoseconds warm_keep_alive{};
 };
 

@@ -5,18 +5,25 @@
 // a hot instance (pop), the warm InstancePre (instantiate), cold code
 // (link, or deserialize from disk, then instantiate), or the bytes
 // (compile first). A maintainer thread applies the policy every interval and
-// on events; a refill thread instantiates hot instances off the request
-// path. Memory is measured (page tables of each instance's linear memory,
-// sizes of compiled code) and kept under a budget.
+// on events; a refill thread instantiates hot instances and a loader thread
+// loads code, off the request path.
+//
+// Capacity has one owner, the pool's memory ledger: every live instance
+// takes a slot of `max_instances`, and every instance and every compiled
+// module in memory is charged its measured bytes against `budget_bytes`.
+// The budget is hard: a request that does not fit first evicts the least
+// valuable idle holdings, then waits in one FIFO line until its deadline,
+// then fails with kMemoryLimit (or kPoolExhausted for slots).
 //
 // Thread contract: thread-safe. A Lease is used by one thread at a time; it
 // may outlive the Pool (it is then dropped when returned), not the Engine.
+// Listeners are called outside the pool's locks and may call back into it.
 //
 // Example:
 //   auto pool = strata::Pool::Create(engine.get(), {}).value();
-//   pool->AddModule("extractor", bytes, {}).IgnoreError();
-//   auto lease = pool->Acquire("extractor", 100ms).value();
-//   auto json = lease.Call("extract", input);
+//   if (auto s = pool->AddModule("extractor", bytes, {}); !s.ok()) ...;
+//   auto lease = pool->Acquire("extractor", 100ms);
+//   if (lease.ok()) auto json = lease->Call("extract", input);
 #ifndef STRATA_POOL_H_
 #define STRATA_POOL_H_
 
@@ -33,12 +40,14 @@
 #include "strata/engine.h"
 #include "strata/histogram.h"
 #include "strata/instance.h"
+#include "strata/module_cache.h"
 #include "strata/policy.h"
 #include "strata/status.h"
 
 namespace strata {
 
 class Pool;
+struct HotInstance;
 struct ModuleEntry;
 struct PoolState;
 
@@ -64,20 +73,23 @@ struct ModuleOptions {
 };
 
 struct PoolOptions {
+  // What instances and code in memory may hold, measured; never exceeded.
   uint64_t budget_bytes = uint64_t{512} << 20;
-  double pressure_threshold = 0.8;  // of the budget
-  // 0 disables the hard limit: a request that cannot be served within the
-  // budget still runs (instantiate, call, drop).
-  bool hard_budget = false;
-  uint32_t max_instances = 64;  // leased + hot, pool-wide
-  std::string policy = "strata";
+  double pressure_threshold = 0.8;  // of the budget: the policy plans below
+  // Live instances (hot, leased, being made), pool-wide; at most the
+  // engine's pool slots.
+  uint32_t max_instances = 64;
+  std::string policy = "strata";  // or pass a Policy to Create()
   std::chrono::milliseconds maintain_interval{5000};
-  std::chrono::seconds hot_keep_alive{120};
-  std::chrono::seconds warm_keep_alive{600};
+  // A module idle this long keeps no hot instances; this long, no warm code.
   std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds warm_keep_alive{600};
   std::chrono::seconds rate_half_life{30};
-  std::filesystem::path cache_dir;  // cold-on-disk; empty: a temp dir
-  bool background = true;  // maintainer + refill threads
+  // Cold-on-disk: `cache` if set (pools may share one), else a cache in
+  // `cache_dir`, else a private temporary directory.
+  std::shared_ptr<ModuleCache> cache;
+  std::filesystem::path cache_dir;
+  bool background = true;  // maintainer, refill and loader threads
   std::shared_ptr<Clock> clock;  // default: SteadyClock
 };
 
@@ -90,6 +102,7 @@ enum class EventKind {
   kInstanceRetired,
   kLeakSuspected,
   kPoolExhausted,
+  kMaintenanceFailed,  // a maintenance pass threw; detail says what
 };
 const char* EventKindName(EventKind kind);
 
@@ -99,8 +112,10 @@ struct Event {
   std::string detail;
 };
 
-// Receives events synchronously on the thread that caused them; must not
-// call back into the pool.
+// Receives events synchronously on the thread that caused them, after the
+// pool has released its locks: it may call back into the pool (Metrics(),
+// even Shutdown()). An exception it throws is caught and counted
+// (PoolMetrics::listener_errors), never fatal.
 class EventListener {
  public:
   virtual ~EventListener() = default;
@@ -121,21 +136,47 @@ struct ModuleMetrics {
   uint64_t promotions = 0, demotions = 0, evictions = 0;
   uint64_t instantiations_foreground = 0, instantiations_background = 0;
   uint64_t traps = 0, timeouts = 0, retired = 0;
+  // Measured: resident pages of the hot instances' linear memories, and of
+  // the compiled image the module holds in memory.
   uint64_t hot_resident_bytes = 0, code_bytes = 0;
+  // The ledger's account: every byte and slot charged to the module (hot
+  // and leased instances, code, reservations in flight).
+  uint64_t held_bytes = 0;
+  uint32_t held_slots = 0;
+  // Latest measured instance, and the allowance each lease is charged for
+  // what a call dirties (the largest growth measured, decaying).
+  uint64_t instance_bytes = 0, call_growth_bytes = 0;
   double instantiate_ms = 0, load_ms = 0, compile_ms = 0;
+};
+
+// The memory ledger's state (see the class comment of Pool).
+struct LedgerMetrics {
+  uint64_t budget_bytes = 0, held_bytes = 0, peak_bytes = 0;
+  uint32_t max_slots = 0, slots = 0, peak_slots = 0;
+  uint32_t waiting = 0;           // in the line now
+  uint64_t waits = 0;             // reservations that had to wait
+  uint64_t wait_timeouts = 0;     // of which failed at their deadline
+  uint64_t reclaims = 0;          // idle holdings freed to admit a request
+  uint64_t violations = 0;        // times a limit would have been passed: 0
+  // Of held_bytes, estimated rather than measured: each live instance's
+  // store, instance record and tables (kInstanceOverheadEstimate).
+  uint64_t estimated_bytes = 0;
 };
 
 struct PoolMetrics {
   std::vector<ModuleMetrics> modules;
   uint64_t served[kServedFromCount] = {};
   uint64_t acquires = 0, exhausted = 0;
-  uint32_t acquires_in_progress = 0;  // waiting for capacity or building
+  // Acquires waiting now, in the ledger's line or a module's own cap line.
+  uint32_t acquires_waiting = 0;
   uint64_t promotions = 0, demotions = 0, evictions = 0;
   uint64_t budget_bytes = 0, used_bytes = 0, process_rss_bytes = 0;
   uint64_t bytes_by_tier[kTierCount] = {};
   uint32_t instances_by_tier[kTierCount] = {};  // hot instances, modules
-  uint64_t maintainer_runs = 0;
+  uint64_t maintainer_runs = 0, maintainer_errors = 0;
   double maintainer_cpu_s = 0;
+  uint64_t listener_errors = 0;
+  LedgerMetrics ledger;
   Histogram::Summary acquire, call;
   Histogram::Summary acquire_by_source[kServedFromCount];
   // Derived.
@@ -154,41 +195,51 @@ class Lease {
   Lease& operator=(Lease&& other) noexcept;
   ~Lease();
 
+  // kInvalidArgument on a lease that was moved from.
   Result<Bytes> Call(std::string_view export_name,
                      std::span<const uint8_t> input);
   Result<CommandOutput> RunCommand(CommandRequest request);
-  Instance& instance() { return *instance_; }
+  // False once moved from; instance() must not be called then.
+  bool valid() const { return held_ != nullptr; }
+  Instance& instance();
   ServedFrom served_from() const { return served_from_; }
 
  private:
   friend class Pool;
   Lease(std::shared_ptr<PoolState> state, std::shared_ptr<ModuleEntry> entry,
-        std::unique_ptr<Instance> instance, ServedFrom from,
-        std::chrono::nanoseconds created, uint64_t counted_bytes,
-        uint64_t measured_calls);
+        std::unique_ptr<HotInstance> held, ServedFrom from);
   void Release();
 
   std::shared_ptr<PoolState> state_;
   std::shared_ptr<ModuleEntry> entry_;
-  std::unique_ptr<Instance> instance_;
+  std::unique_ptr<HotInstance> held_;  // the instance and its ledger charge
   ServedFrom served_from_ = ServedFrom::kHot;
-  std::chrono::nanoseconds created_{0};
-  uint64_t counted_bytes_ = 0;  // this instance's share of the pool's usage
-  uint64_t measured_calls_ = 0;  // calls() when counted_bytes_ was measured
 };
 
 class Pool {
  public:
+  // The policy named by options.policy.
   static Result<std::unique_ptr<Pool>> Create(Engine* engine,
                                               PoolOptions options);
+  // A policy of the caller's (options.policy is ignored); the pool owns it
+  // and calls it from its maintainer only.
+  static Result<std::unique_ptr<Pool>> Create(Engine* engine,
+                                              PoolOptions options,
+                                              std::unique_ptr<Policy> policy);
   ~Pool();  // Shutdown()
 
-  // Wakes every waiting Acquire with kShutdown, waits for acquires in
-  // progress to return, stops the background threads. Leases still out stay
-  // usable and are dropped when returned. Idempotent.
+  // Wakes every waiting Acquire with kShutdown and stops the background
+  // threads; acquires already past their wait finish normally. Leases still
+  // out stay usable and are dropped when returned. Idempotent, and safe to
+  // call from a listener.
   void Shutdown();
 
   Status AddModule(const std::string& name, Bytes bytes,
+                   const ModuleOptions& options);
+  // As above, with `compiled` already compiled from `bytes` by this pool's
+  // engine (so registering does not compile again).
+  Status AddModule(const std::string& name, Bytes bytes,
+                   std::shared_ptr<const Module> compiled,
                    const ModuleOptions& options);
   Status AddModuleFile(const std::string& name,
                        const std::filesystem::path& path,
@@ -203,10 +254,12 @@ class Pool {
 
   // Applies the policy now (the maintainer does this every interval).
   void RunMaintenance();
-  // Blocks until the refill thread has nothing queued (tests, benchmarks).
+  // Blocks until the refill and loader threads have nothing queued (tests,
+  // benchmarks).
   void WaitForRefills();
-  // Moves a module down to `tier` now (tests, operators).
-  Status Demote(const std::string& name, Tier tier);
+  // Moves a module to `tier` now, up or down (tests, operators); the policy
+  // may move it again at its next pass. Hot keeps max(min_hot, 1) instances.
+  Status MoveTo(const std::string& name, Tier tier);
 
   PoolMetrics Metrics() const;
   void AddListener(std::shared_ptr<EventListener> listener);
@@ -219,6 +272,11 @@ class Pool {
   Engine* engine_;
   std::shared_ptr<PoolState> state_;  // shared with leases
 };
+
+// Per live instance, the bytes the ledger charges for what is not measured:
+// the Store, the instance record and its tables (LedgerMetrics::
+// estimated_bytes reports the sum).
+inline constexpr uint64_t kInstanceOverheadEstimate = 16 * 1024;
 
 }  // namespace strata
 

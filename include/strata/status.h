@@ -65,7 +65,13 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : data_(std::move(status)) {}  // NOLINT
+  // An error. An OK status holds neither a value nor an error, so it
+  // becomes kInternal (as abseil's StatusOr does) rather than a Result that
+  // is neither.
+  Result(Status status)  // NOLINT
+      : data_(status.ok() ? Status(ErrorCode::kInternal,
+                                   "Result constructed from an OK status")
+                          : std::move(status)) {}
 
   bool ok() const { return std::holds_alternative<T>(data_); }
   // The error; OkStatus() when a value is held.

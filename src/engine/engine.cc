@@ -32,6 +32,27 @@ bool CanReserve(uint64_t bytes) {
   return true;
 }
 
+// The target compiled code runs on; part of the cache fingerprint.
+constexpr const char* kHostTarget =
+#if defined(__x86_64__)
+    "x86_64"
+#elif defined(__aarch64__)
+    "aarch64"
+#elif defined(__riscv) && __riscv_xlen == 64
+    "riscv64"
+#elif defined(__s390x__)
+    "s390x"
+#else
+    "unknown-arch"
+#endif
+#if defined(__linux__)
+    "-linux";
+#elif defined(__APPLE__)
+    "-macos";
+#else
+    "-unknown-os";
+#endif
+
 wasmtime::OptLevel ToWasmtime(OptLevel level) {
   switch (level) {
     case OptLevel::kNone: return wasmtime::OptLevel::None;
@@ -102,8 +123,8 @@ Engine::Engine(const EngineOptions& options,
   linker_->define_wasi().unwrap();
   // Compiled code depends on the engine's version and codegen settings, not
   // on pool sizes; those are what the fingerprint names.
-  fingerprint_ = std::string("wasmtime-") + WASMTIME_VERSION +
-                 "/x86_64-linux/opt" +
+  fingerprint_ = std::string("wasmtime-") + WASMTIME_VERSION + "/" +
+                 kHostTarget + "/opt" +
                  std::to_string(static_cast<int>(options_.opt_level)) +
                  "/epoch/pooling" + (pooling ? "1" : "0");
   ticker_ = std::thread([this] { RunTicker(); });
@@ -124,15 +145,80 @@ void Engine::RunTicker() {
 }
 
 uint64_t Engine::TicksFor(std::chrono::nanoseconds timeout) const {
-  auto tick = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      options_.epoch_tick);
-  uint64_t ticks = (timeout.count() + tick.count() - 1) / tick.count();
+  // Past this many ticks a deadline is never reached (2^62 ms is 146
+  // million years), and the epoch arithmetic stays far from overflow.
+  constexpr uint64_t kMaxTicks = uint64_t{1} << 62;
+  auto tick = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.epoch_tick)
+          .count());
+  auto ns = static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0));
+  uint64_t ticks = ns / tick + (ns % tick != 0);
   // One more tick because the current one may be about to end.
-  return std::max<uint64_t>(ticks, 1) + 1;
+  return std::min(std::max<uint64_t>(ticks, 1) + 1, kMaxTicks);
+}
+
+Status Engine::CheckFault(FaultPoint point, std::string_view module) const {
+  if (!options_.faults) return OkStatus();
+  return options_.faults->Check(point, module);
+}
+
+Status Engine::DefineHostFunction(std::string_view module,
+                                  std::string_view name,
+                                  HostFunction function) {
+  auto to_wasmtime = [](const std::vector<ValueType>& types) {
+    std::vector<wasmtime::ValType> out;
+    for (ValueType t : types) {
+      out.push_back(t == ValueType::kI32 ? wasmtime::ValType::i32()
+                                         : wasmtime::ValType::i64());
+    }
+    return out;
+  };
+  auto params = to_wasmtime(function.params);
+  auto results = to_wasmtime(function.results);
+  wasmtime::FuncType type = wasmtime::FuncType::from_iters(params, results);
+  std::string label = std::string(module) + "." + std::string(name);
+  auto callback = [label, function = std::move(function)](
+                      wasmtime::Caller, wasmtime::Span<const wasmtime::Val> args,
+                      wasmtime::Span<wasmtime::Val> results)
+      -> wasmtime::Result<std::monostate, wasmtime::Trap> {
+    std::vector<int64_t> in(args.size()), out(results.size());
+    for (size_t i = 0; i < args.size(); ++i) {
+      in[i] = args[i].kind() == wasmtime::ValKind::I32 ? args[i].i32()
+                                                       : args[i].i64();
+    }
+    Status status;
+    try {
+      status = function.callback(in, out);
+    } catch (const std::exception& e) {
+      return wasmtime::Trap("host function '" + label + "' threw: " + e.what());
+    } catch (...) {
+      return wasmtime::Trap("host function '" + label + "' threw");
+    }
+    if (!status.ok()) {
+      return wasmtime::Trap("host function '" + label + "' failed: " +
+                            status.ToString());
+    }
+    for (size_t i = 0; i < results.size(); ++i) {
+      results[i] = function.results[i] == ValueType::kI32
+                       ? wasmtime::Val(static_cast<int32_t>(out[i]))
+                       : wasmtime::Val(out[i]);
+    }
+    return std::monostate();
+  };
+  auto defined = linker_->func_new(module, name, type, std::move(callback));
+  if (!defined) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "engine: cannot define host function '" + label +
+                      "': " + defined.err().message());
+  }
+  return OkStatus();
 }
 
 Result<std::shared_ptr<const Module>> Engine::Compile(
     std::string name, std::span<const uint8_t> bytes) {
+  if (Status fault = CheckFault(FaultPoint::kCompile, name); !fault.ok()) {
+    return Status(ErrorCode::kCompile, "module '" + name + "': " + fault.message());
+  }
   auto start = std::chrono::steady_clock::now();
   auto compiled = CompileBytes(*engine_, bytes);
   if (!compiled) {
@@ -156,6 +242,10 @@ Result<std::shared_ptr<const Module>> Engine::CompileFile(
 Result<std::shared_ptr<const Module>> Engine::Deserialize(
     std::string name, std::string source_hash,
     std::span<const uint8_t> artifact) {
+  if (Status fault = CheckFault(FaultPoint::kDeserialize, name); !fault.ok()) {
+    return Status(ErrorCode::kCompile,
+                  "module '" + name + "': cannot deserialize: " + fault.message());
+  }
   auto start = std::chrono::steady_clock::now();
   auto loaded = wasmtime::Module::deserialize(
       *engine_, wasmtime::Span<uint8_t>(const_cast<uint8_t*>(artifact.data()),
@@ -178,6 +268,17 @@ Result<std::shared_ptr<const PreparedModule>> Engine::Prepare(
   if (!impl.ok()) return impl.status();
   return std::shared_ptr<const PreparedModule>(std::make_shared<PreparedModule>(
       this, std::move(module), std::move(*impl)));
+}
+
+const char* FaultPointName(FaultPoint point) {
+  switch (point) {
+    case FaultPoint::kCompile: return "compile";
+    case FaultPoint::kDeserialize: return "deserialize";
+    case FaultPoint::kInstantiate: return "instantiate";
+    case FaultPoint::kCacheRead: return "cache_read";
+    case FaultPoint::kCacheWrite: return "cache_write";
+  }
+  return "unknown";
 }
 
 Result<Bytes> ReadFile(const std::filesystem::path& path) {

@@ -51,6 +51,15 @@ Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
                     Who(s) + ": " + std::string(what) + " exceeded its " +
                         std::to_string(timeout.count()) + " ms deadline");
     }
+    // A guest whose memory.grow was refused at its limit usually traps
+    // next; name the limit rather than only the trap.
+    if (s.memory && s.memory->data(s.cx()).size() + kWasmPageBytes > s.max_memory) {
+      return Status(ErrorCode::kMemoryLimit,
+                    Who(s) + ": " + std::string(what) +
+                        " trapped with its linear memory at the limit of " +
+                        std::to_string(s.max_memory) + " bytes: " +
+                        trap->message());
+    }
     return Status(ErrorCode::kTrap, Who(s) + ": " + std::string(what) +
                                         " trapped: " + trap->message());
   }
@@ -127,6 +136,14 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   uint64_t max_memory = limits.max_memory_bytes > 0
                             ? limits.max_memory_bytes
                             : engine_->options().pool_max_memory_bytes;
+  state->max_memory = max_memory;
+  if (Status fault = engine_->CheckFault(FaultPoint::kInstantiate,
+                                         module_->name());
+      !fault.ok()) {
+    return Status(ErrorCode::kInstantiate, Who(*state) +
+                                               ": instantiation failed: " +
+                                               fault.message());
+  }
   state->store.limiter(static_cast<int64_t>(max_memory),
                        limits.max_table_elements, /*instances=*/1,
                        /*tables=*/4, /*memories=*/1);
@@ -241,12 +258,6 @@ Result<Bytes> Instance::Call(std::string_view export_name,
   uint64_t result = static_cast<uint64_t>(packed->i64());
   uint32_t out_addr = static_cast<uint32_t>(result >> 32);
   uint32_t out_len = static_cast<uint32_t>(result);
-  if (out_len > options.max_output_bytes) {
-    return Status(ErrorCode::kOutputTooLarge,
-                  Who(s) + ": " + std::string(export_name) + " returned " +
-                      std::to_string(out_len) + " bytes, over the limit of " +
-                      std::to_string(options.max_output_bytes));
-  }
   const uint8_t* src = GuestSpan(s, out_addr, out_len);
   if (src == nullptr) {
     s.poisoned = true;
@@ -256,10 +267,18 @@ Result<Bytes> Instance::Call(std::string_view export_name,
                       std::to_string(out_addr) + ", len " +
                       std::to_string(out_len) + ")");
   }
-  Bytes output(src, src + out_len);
+  Result<Bytes> output =
+      out_len > options.max_output_bytes
+          ? Result<Bytes>(Status(
+                ErrorCode::kOutputTooLarge,
+                Who(s) + ": " + std::string(export_name) + " returned " +
+                    std::to_string(out_len) + " bytes, over the limit of " +
+                    std::to_string(options.max_output_bytes)))
+          : Result<Bytes>(Bytes(src, src + out_len));
 
-  // Give the buffers back so a reused instance does not grow per call; an
-  // echoing guest may return its input buffer, which is freed once.
+  // Give the buffers back, whether or not the output was taken, so a reused
+  // instance does not grow per call; an echoing guest may return its input
+  // buffer, which is freed once.
   if (s.module->HasExport("strata_free")) {
     auto free_fn = FindFunc(s, "strata_free");
     if (!free_fn.ok()) return free_fn.status();

@@ -1,8 +1,10 @@
 #include "strata/module.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/module_impl.h"
+#include "internal/residency.h"
 #include "strata/engine.h"
 
 namespace strata {
@@ -177,6 +179,21 @@ Result<Bytes> Module::Serialize() const {
                                             bytes.err().message());
   }
   return Bytes(bytes.ok().begin(), bytes.ok().end());
+}
+
+uint64_t Module::ResidentImageBytes() const {
+  void* start = nullptr;
+  void* end = nullptr;
+  wasmtime_module_image_range(raw_->capi(), &start, &end);
+  if (start == nullptr || end <= start) return 0;
+  return internal::ResidentBytes(start, static_cast<const uint8_t*>(end) -
+                                            static_cast<const uint8_t*>(start));
+}
+
+uint64_t Module::InitialMemoryBytes() const {
+  uint64_t pages = 0;
+  for (const MemoryInfo& m : info_.memories) pages = std::max(pages, m.min_pages);
+  return pages * kWasmPageBytes;
 }
 
 PreparedModule::PreparedModule(Engine* engine,

@@ -4,6 +4,8 @@
 
 #include <cstring>
 #include <fstream>
+#include <thread>
+#include <utility>
 
 #include "engine/module_impl.h"
 #include "internal/sha256.h"
@@ -58,8 +60,54 @@ Result<std::span<const uint8_t>> ParseEntry(const Bytes& file,
 
 }  // namespace
 
-ModuleCache::ModuleCache(Engine& engine, std::filesystem::path dir)
-    : engine_(engine), dir_(std::move(dir)) {}
+ModuleCache::ModuleCache(Engine& engine, std::filesystem::path dir,
+                         Options options)
+    : engine_(engine), dir_(std::move(dir)), options_(options) {}
+
+ModuleCache::~ModuleCache() {
+  if (options_.remove_dir_on_destroy) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+ModuleCache::Pin& ModuleCache::Pin::operator=(Pin&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    cache_ = std::exchange(other.cache_, nullptr);
+    hash_ = std::move(other.hash_);
+  }
+  return *this;
+}
+
+void ModuleCache::Pin::Reset() {
+  if (cache_ != nullptr) std::exchange(cache_, nullptr)->Unpin(hash_);
+}
+
+ModuleCache::Pin ModuleCache::PinEntry(const std::string& source_hash) {
+  std::lock_guard<std::mutex> lock(pins_mu_);
+  ++pins_[source_hash];
+  return Pin(this, source_hash);
+}
+
+uint32_t ModuleCache::pins(const std::string& source_hash) const {
+  std::lock_guard<std::mutex> lock(pins_mu_);
+  auto it = pins_.find(source_hash);
+  return it == pins_.end() ? 0 : it->second;
+}
+
+void ModuleCache::Unpin(const std::string& source_hash) {
+  std::lock_guard<std::mutex> lock(pins_mu_);
+  auto it = pins_.find(source_hash);
+  if (it == pins_.end() || --it->second > 0) return;
+  pins_.erase(it);
+  // Under pins_mu_, so a new pin cannot appear between the check and the
+  // deletion.
+  if (options_.prune_unpinned) {
+    std::error_code ec;
+    std::filesystem::remove(PathFor(source_hash), ec);
+  }
+}
 
 std::filesystem::path ModuleCache::PathFor(
     const std::string& source_hash) const {
@@ -72,6 +120,12 @@ std::filesystem::path ModuleCache::PathFor(
 }
 
 Status ModuleCache::Store(const Module& module) {
+  if (Status fault = engine_.CheckFault(FaultPoint::kCacheWrite, module.name());
+      !fault.ok()) {
+    return Status(ErrorCode::kIo, "module '" + module.name() +
+                                      "': cannot write cache entry: " +
+                                      fault.message());
+  }
   auto artifact = module.Serialize();
   if (!artifact.ok()) return artifact.status();
   const std::string& fp = engine_.fingerprint();
@@ -95,6 +149,7 @@ Status ModuleCache::Store(const Module& module) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(file.data()),
               static_cast<std::streamsize>(file.size()));
+    out.close();  // flushes: a full disk fails here, not at the write
     if (!out) {
       std::filesystem::remove(tmp, ec);
       return Status(ErrorCode::kIo, "module '" + module.name() +
@@ -115,6 +170,13 @@ Status ModuleCache::Store(const Module& module) {
 Result<std::shared_ptr<const Module>> ModuleCache::Load(
     const std::string& name, const std::string& source_hash) {
   auto path = PathFor(source_hash);
+  if (Status fault = engine_.CheckFault(FaultPoint::kCacheRead, name);
+      !fault.ok()) {
+    return Status(ErrorCode::kNotFound, "module '" + name +
+                                            "': cannot read cache entry '" +
+                                            path.string() + "': " +
+                                            fault.message());
+  }
   auto file = ReadFile(path);
   if (!file.ok()) {
     return Status(ErrorCode::kNotFound, "module '" + name +
@@ -148,9 +210,12 @@ Result<std::shared_ptr<const Module>> ModuleCache::LoadOrCompile(
   return compiled;
 }
 
-void ModuleCache::Remove(const std::string& source_hash) {
+bool ModuleCache::Remove(const std::string& source_hash) {
+  std::lock_guard<std::mutex> lock(pins_mu_);
+  if (pins_.count(source_hash)) return false;
   std::error_code ec;
   std::filesystem::remove(PathFor(source_hash), ec);
+  return true;
 }
 
 }  // namespace strata

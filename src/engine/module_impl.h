@@ -61,6 +61,7 @@ struct InstanceState {
   std::shared_ptr<CapturedStream> log;  // stderr+stdout outside commands
   uint64_t calls = 0;
   uint64_t initial_memory = 0;
+  uint64_t max_memory = 0;  // the store limiter's linear memory cap
   bool poisoned = false;
 
   explicit InstanceState(wasmtime::Engine& engine) : store(engine) {}

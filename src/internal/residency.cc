@@ -33,9 +33,9 @@ uint64_t MincoreBytes(uintptr_t start, size_t pages) {
   return resident;
 }
 
-}  // namespace
-
-uint64_t PrivateResidentBytes(const void* base, size_t len) {
+// Present pages of [base, base + len) whose pagemap entry passes `counts`.
+template <typename Counts>
+uint64_t PagemapBytes(const void* base, size_t len, Counts counts) {
   if (base == nullptr || len == 0) return 0;
   const size_t page = PageSize();
   uintptr_t start = reinterpret_cast<uintptr_t>(base) & ~(page - 1);
@@ -45,21 +45,34 @@ uint64_t PrivateResidentBytes(const void* base, size_t len) {
   if (fd < 0) return MincoreBytes(start, pages);
 
   uint64_t resident = 0;
-  constexpr size_t kChunk = 4096;  // entries per pread: 32 KiB
-  std::vector<uint64_t> entries(kChunk);
+  // Entries per pread, on the stack: this runs on the request path (each
+  // returned instance is measured), so it allocates nothing.
+  constexpr size_t kChunk = 512;
+  uint64_t entries[kChunk];
   for (size_t done = 0; done < pages;) {
     size_t n = std::min(kChunk, pages - done);
     off_t offset = static_cast<off_t>((start / page + done) * sizeof(uint64_t));
-    ssize_t got = pread(fd, entries.data(), n * sizeof(uint64_t), offset);
+    ssize_t got = pread(fd, entries, n * sizeof(uint64_t), offset);
     if (got <= 0) return MincoreBytes(start, pages);
     size_t got_entries = static_cast<size_t>(got) / sizeof(uint64_t);
     for (size_t i = 0; i < got_entries; ++i) {
       uint64_t e = entries[i];
-      if ((e & kPresent) && !(e & kFileOrSharedAnon)) resident += page;
+      if ((e & kPresent) && counts(e)) resident += page;
     }
     done += got_entries;
   }
   return resident;
+}
+
+}  // namespace
+
+uint64_t PrivateResidentBytes(const void* base, size_t len) {
+  return PagemapBytes(base, len,
+                      [](uint64_t e) { return !(e & kFileOrSharedAnon); });
+}
+
+uint64_t ResidentBytes(const void* base, size_t len) {
+  return PagemapBytes(base, len, [](uint64_t) { return true; });
 }
 
 uint64_t ProcessRssBytes() {

@@ -21,9 +21,10 @@ PoolMetrics Pool::Metrics() const {
   const PoolState& s = *state_;
   PoolMetrics m;
   auto now = s.clock->Now();
+  uint32_t live_instances = 0;
   for (const auto& entry : Entries(s)) {
     ModuleEntry& e = *entry;
-    std::lock_guard<std::mutex> lock(e.mu);
+    MutexLock lock(e.mu);
     ModuleMetrics mm = e.counters;
     mm.name = e.name;
     mm.tier = CurrentTier(e);
@@ -31,8 +32,12 @@ PoolMetrics Pool::Metrics() const {
     mm.in_use = e.in_use;
     mm.target_hot = e.target_hot;
     mm.rate_per_s = e.rate.PerSecond(now);
-    for (const auto& h : e.hot) mm.hot_resident_bytes += h.resident_bytes;
-    mm.code_bytes = e.compiled ? e.code_bytes : 0;
+    for (const auto& h : e.hot) mm.hot_resident_bytes += h->resident;
+    mm.code_bytes = e.code ? e.code->charge.bytes() : 0;
+    mm.held_bytes = e.account.bytes();
+    mm.held_slots = e.account.slots();
+    mm.instance_bytes = e.instance_bytes;
+    mm.call_growth_bytes = e.call_growth_bytes;
     mm.instantiate_ms = e.instantiate.seconds * 1e3;
     mm.load_ms = e.load.seconds * 1e3;
     mm.compile_ms = e.compile.seconds * 1e3;
@@ -45,23 +50,30 @@ PoolMetrics Pool::Metrics() const {
     m.evictions += mm.evictions;
     m.bytes_by_tier[int(Tier::kHot)] += mm.hot_resident_bytes;
     m.instances_by_tier[int(Tier::kHot)] += mm.hot;
-    if (e.compiled) {
+    if (e.code) {
       Tier code_tier = e.prepared ? Tier::kWarm : Tier::kColdMemory;
-      m.bytes_by_tier[int(code_tier)] += e.code_bytes;
+      m.bytes_by_tier[int(code_tier)] += mm.code_bytes;
     }
     m.instances_by_tier[int(mm.tier)] += mm.tier == Tier::kHot ? 0 : 1;
+    live_instances += mm.held_slots;
+    m.acquires_waiting += static_cast<uint32_t>(e.cap_line.size());
     m.modules.push_back(std::move(mm));
   }
   m.exhausted = s.exhausted.load(std::memory_order_relaxed);
-  m.acquires_in_progress = static_cast<uint32_t>(s.acquiring.load());
   m.budget_bytes = s.options.budget_bytes;
-  m.used_bytes = static_cast<uint64_t>(std::max<int64_t>(s.used_bytes.load(), 0));
+  memory::Ledger::Totals t = s.ledger.totals();
+  m.used_bytes = t.held_bytes;
+  m.acquires_waiting += t.waiting;
+  m.ledger = {t.budget_bytes, t.held_bytes,  t.peak_bytes,    t.max_slots,
+              t.slots,        t.peak_slots,  t.waiting,       t.waits,
+              t.wait_timeouts, t.reclaims,   t.violations,
+              uint64_t{live_instances} * kInstanceOverheadEstimate};
   m.process_rss_bytes = internal::ProcessRssBytes();
-  {
-    std::lock_guard<std::mutex> lock(const_cast<PoolState&>(s).plan_mu);
-    m.maintainer_runs = s.maintainer_runs;
-    m.maintainer_cpu_s = s.maintainer_cpu_s;
-  }
+  m.maintainer_runs = s.maintainer_runs.load(std::memory_order_relaxed);
+  m.maintainer_errors = s.maintainer_errors.load(std::memory_order_relaxed);
+  m.maintainer_cpu_s =
+      s.maintainer_cpu_ns.load(std::memory_order_relaxed) / 1e9;
+  m.listener_errors = s.events.errors();
   m.acquire = s.acquire_latency.Summarize();
   m.call = s.call_latency.Summarize();
   for (int i = 0; i < kServedFromCount; ++i) {
@@ -79,8 +91,8 @@ std::string PoolMetrics::ToPrometheus() const {
   }
   o << "# TYPE strata_pool_exhausted_total counter\n"
     << "strata_pool_exhausted_total " << exhausted << "\n"
-    << "# TYPE strata_acquires_in_progress gauge\n"
-    << "strata_acquires_in_progress " << acquires_in_progress << "\n"
+    << "# TYPE strata_acquires_waiting gauge\n"
+    << "strata_acquires_waiting " << acquires_waiting << "\n"
     << "# TYPE strata_promotions_total counter\nstrata_promotions_total "
     << promotions << "\n"
     << "# TYPE strata_demotions_total counter\nstrata_demotions_total "
@@ -149,7 +161,7 @@ std::string PoolMetrics::ToJson() const {
   }
   j["acquires"] = acquires;
   j["exhausted"] = exhausted;
-  j["acquires_in_progress"] = acquires_in_progress;
+  j["acquires_waiting"] = acquires_waiting;
   j["promotions"] = promotions;
   j["demotions"] = demotions;
   j["evictions"] = evictions;

@@ -98,10 +98,15 @@ class StrataPolicy final : public Policy {
   // Hot instances a module can use: those taken while one is being
   // replaced or is busy (Little's law over instantiate + call time), with
   // headroom for bursts; at least one.
-  static uint32_t HotNeeded(const ModuleView& m) {
+  static uint32_t HotNeeded(const ModuleView& m, const PolicyLimits& limits) {
     double busy = m.rate_per_s * (m.instantiate_s + m.call_s);
-    uint32_t need = static_cast<uint32_t>(std::ceil(2 * busy)) + 1;
-    if (m.max_instances > 0) need = std::min(need, m.max_instances);
+    // Clamped before the cast: a huge rate or cost (or NaN) must not
+    // overflow uint32_t.
+    double want = std::ceil(2 * busy) + 1;
+    double cap = std::max<uint32_t>(limits.max_instances, 1);
+    uint32_t need = want >= 1 && want <= cap ? static_cast<uint32_t>(want)
+                                             : (want > cap ? cap : 1);
+    if (m.max_concurrent > 0) need = std::min(need, m.max_concurrent);
     return std::max<uint32_t>(need, 1);
   }
 
@@ -110,7 +115,7 @@ class StrataPolicy final : public Policy {
   static void PushHot(std::priority_queue<Step>& heap, const ModuleView& m,
                       uint32_t index, uint32_t k, const PolicyLimits& limits) {
     if (m.idle_s >= Seconds(limits.hot_keep_alive)) return;
-    if (m.rate_per_s < kMinRate || k > HotNeeded(m)) return;
+    if (m.rate_per_s < kMinRate || k > HotNeeded(m, limits)) return;
     double saved = std::max(m.instantiate_s, 1e-6);
     double value = m.rate_per_s * saved / k;
     heap.push({value / InstanceBytes(m), index, k, InstanceBytes(m)});

@@ -1,21 +1,18 @@
+// The pool's public operations: creating it, registering and removing
+// modules, and serving Acquire from the most prepared tier there is.
 #include "strata/pool.h"
 
 #include <unistd.h>
 
-#include <thread>
-
 #include "internal/sha256.h"
 #include "pool/pool_internal.h"
-#include "pool/pool_state.h"
 
 namespace strata {
 namespace {
 
-using Nanos = std::chrono::nanoseconds;
-
 Result<std::shared_ptr<ModuleEntry>> FindEntry(const PoolState& s,
                                                const std::string& name) {
-  std::shared_lock lock(s.modules_mu);
+  internal::ReaderLock lock(s.modules_mu);
   auto it = s.modules.find(name);
   if (it == s.modules.end()) {
     return Status(ErrorCode::kNotFound, "pool: no module '" + name + "'");
@@ -28,6 +25,57 @@ std::filesystem::path TempCacheDir() {
   return std::filesystem::temp_directory_path() /
          ("strata-pool-" + std::to_string(getpid()) + "-" +
           std::to_string(counter.fetch_add(1)));
+}
+
+std::shared_ptr<ModuleCache> CacheFor(Engine& engine,
+                                      const PoolOptions& options) {
+  if (options.cache) return options.cache;
+  if (!options.cache_dir.empty()) {
+    // A directory the caller names may be shared with other processes:
+    // never prune it (pins are counted in this process only).
+    return std::make_shared<ModuleCache>(engine, options.cache_dir);
+  }
+  return std::make_shared<ModuleCache>(
+      engine, TempCacheDir(),
+      ModuleCache::Options{.prune_unpinned = true,
+                           .remove_dir_on_destroy = true});
+}
+
+// Waits, in the module's FIFO line, until the module is below its lease cap;
+// then takes a lease (in_use). kPoolExhausted at the deadline.
+Status TakeModuleLease(PoolState& s, ModuleEntry& e, MutexLock& lock,
+                       Nanos deadline, std::chrono::milliseconds timeout)
+    REQUIRES(e.mu) {
+  auto stop = [&]() NO_THREAD_SAFETY_ANALYSIS {
+    return s.shutdown.load() || e.removed;
+  };
+  if (!stop() && (!e.cap_line.empty() || e.in_use >= e.module_cap)) {
+    int ticket = 0;  // its address identifies this waiter in the line
+    e.cap_line.push_back(&ticket);
+    e.cap_cv.WaitUntil(lock, *s.clock, deadline, [&]() NO_THREAD_SAFETY_ANALYSIS {
+      return stop() ||
+             (e.cap_line.front() == &ticket && e.in_use < e.module_cap);
+    });
+    bool head = e.cap_line.front() == &ticket;
+    e.cap_line.erase(std::find(e.cap_line.begin(), e.cap_line.end(), &ticket));
+    if (!stop() && !(head && e.in_use < e.module_cap)) {
+      if (!e.cap_line.empty()) e.cap_cv.NotifyAll();  // the next may go
+      return Status(ErrorCode::kPoolExhausted,
+                    "module '" + e.name + "': no instance within " +
+                        std::to_string(timeout.count()) + " ms (" +
+                        std::to_string(e.in_use) + " in use, module limit " +
+                        std::to_string(e.module_cap) + ")");
+    }
+  }
+  if (s.shutdown.load()) {
+    return Status(ErrorCode::kShutdown, "pool is shutting down");
+  }
+  if (e.removed) {
+    return Status(ErrorCode::kNotFound, "module '" + e.name + "' was removed");
+  }
+  ++e.in_use;
+  if (!e.cap_line.empty() && e.in_use < e.module_cap) e.cap_cv.NotifyAll();
+  return OkStatus();
 }
 
 }  // namespace
@@ -53,9 +101,22 @@ const char* EventKindName(EventKind kind) {
     case EventKind::kInstanceRetired: return "instance_retired";
     case EventKind::kLeakSuspected: return "leak_suspected";
     case EventKind::kPoolExhausted: return "pool_exhausted";
+    case EventKind::kMaintenanceFailed: return "maintenance_failed";
   }
   return "unknown";
 }
+
+PoolState::PoolState(Engine* engine, PoolOptions options,
+                     std::unique_ptr<Policy> policy,
+                     std::shared_ptr<Clock> clock,
+                     std::shared_ptr<ModuleCache> cache)
+    : engine(engine),
+      options(std::move(options)),
+      policy(std::move(policy)),
+      clock(std::move(clock)),
+      cache(std::move(cache)),
+      ledger({this->options.budget_bytes, this->options.max_instances},
+             this->clock) {}
 
 Result<std::unique_ptr<Pool>> Pool::Create(Engine* engine,
                                            PoolOptions options) {
@@ -65,7 +126,18 @@ Result<std::unique_ptr<Pool>> Pool::Create(Engine* engine,
                   "pool: unknown policy '" + options.policy +
                       "' (expected riptide or strata)");
   }
-  if (options.pressure_threshold <= 0 || options.pressure_threshold > 1) {
+  return Create(engine, std::move(options), std::move(policy));
+}
+
+Result<std::unique_ptr<Pool>> Pool::Create(Engine* engine, PoolOptions options,
+                                           std::unique_ptr<Policy> policy) {
+  if (engine == nullptr) {
+    return Status(ErrorCode::kInvalidArgument, "pool: engine is null");
+  }
+  if (policy == nullptr) {
+    return Status(ErrorCode::kInvalidArgument, "pool: policy is null");
+  }
+  if (!(options.pressure_threshold > 0 && options.pressure_threshold <= 1)) {
     return Status(ErrorCode::kInvalidArgument,
                   "pool: pressure_threshold must be in (0, 1], got " +
                       std::to_string(options.pressure_threshold));
@@ -74,86 +146,134 @@ Result<std::unique_ptr<Pool>> Pool::Create(Engine* engine,
     return Status(ErrorCode::kInvalidArgument,
                   "pool: max_instances must be at least 1");
   }
+  if (engine->pooling_enabled() &&
+      options.max_instances > engine->options().pool_slots) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "pool: max_instances " +
+                      std::to_string(options.max_instances) +
+                      " is more than the engine's " +
+                      std::to_string(engine->options().pool_slots) +
+                      " pooled instance slots");
+  }
+  if (options.budget_bytes == 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "pool: budget_bytes must be positive");
+  }
   return std::unique_ptr<Pool>(
       new Pool(engine, std::move(options), std::move(policy)));
 }
 
 Pool::Pool(Engine* engine, PoolOptions options, std::unique_ptr<Policy> policy)
-    : engine_(engine), state_(std::make_shared<PoolState>()) {
-  PoolState& s = *state_;
-  s.engine = engine;
-  s.options = std::move(options);
-  s.policy = std::move(policy);
-  s.clock = s.options.clock ? s.options.clock : std::make_shared<SteadyClock>();
-  if (s.options.cache_dir.empty()) {
-    s.options.cache_dir = TempCacheDir();
-    s.own_cache_dir = true;
-  }
-  s.cache = std::make_unique<ModuleCache>(*engine_, s.options.cache_dir);
-  if (s.options.background) StartBackground(s);
+    : engine_(engine) {
+  std::shared_ptr<Clock> clock =
+      options.clock ? options.clock : std::make_shared<SteadyClock>();
+  auto cache = CacheFor(*engine, options);
+  state_ = std::make_shared<PoolState>(engine, std::move(options),
+                                       std::move(policy), std::move(clock),
+                                       std::move(cache));
+  if (state_->options.background) StartBackground(*state_);
 }
 
 Pool::~Pool() {
   Shutdown();
-  PoolState& s = *state_;
-  if (s.own_cache_dir) {
-    std::error_code ec;
-    std::filesystem::remove_all(s.options.cache_dir, ec);
-  }
+  JoinBackground(*state_);
 }
 
 void Pool::Shutdown() {
   PoolState& s = *state_;
   if (s.shutdown.exchange(true)) return;
-  StopBackground(s);
-  // Every waiter re-checks its predicate under its module's lock, so a
-  // notify under that lock cannot be missed.
+  // Every waiter re-checks the flag under the lock its wait uses, so these
+  // notifications cannot be missed. Acquires past their wait finish; the
+  // leases they return keep the state alive.
+  s.ledger.Close();
   for (const auto& entry : Entries(s)) {
-    std::lock_guard<std::mutex> l(entry->mu);
-    entry->capacity_cv.notify_all();
+    MutexLock lock(entry->mu);
+    entry->cap_cv.NotifyAll();
   }
-  // An acquire past its wait finishes building its instance; the lease it
-  // returns keeps the state alive.
-  while (s.acquiring.load() > 0) std::this_thread::yield();
+  StopBackground(s);
 }
 
 Status Pool::AddModule(const std::string& name, Bytes bytes,
+                       const ModuleOptions& options) {
+  // Validate now so a bad module fails at registration, not on first use.
+  auto compiled = engine_->Compile(name, bytes);
+  if (!compiled.ok()) return compiled.status();
+  return AddModule(name, std::move(bytes), std::move(*compiled), options);
+}
+
+Status Pool::AddModule(const std::string& name, Bytes bytes,
+                       std::shared_ptr<const Module> compiled,
                        const ModuleOptions& options) {
   PoolState& s = *state_;
   if (name.empty()) {
     return Status(ErrorCode::kInvalidArgument, "pool: module name is empty");
   }
-  // Validate now so a bad module fails at registration, not on first use.
-  auto compiled = engine_->Compile(name, bytes);
-  if (!compiled.ok()) return compiled.status();
-  if ((*compiled)->convention() == CallingConvention::kCommand &&
+  if (compiled == nullptr || compiled->hash() != internal::Sha256Hex(bytes)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "module '" + name +
+                      "': the compiled module was not compiled from these bytes");
+  }
+  if (compiled->convention() == CallingConvention::kCommand &&
       options.reuse == ReuseMode::kReuse) {
     return Status(ErrorCode::kInvalidArgument,
                   "module '" + name +
                       "' is a WASI command; its _start runs once, so it "
                       "cannot use reuse mode");
   }
-  if ((*compiled)->convention() != CallingConvention::kCommand &&
+  if (compiled->convention() != CallingConvention::kCommand &&
       !options.wasi.empty()) {
     return Status(ErrorCode::kInvalidArgument,
                   "module '" + name +
                       "' is not a WASI command; WASI grants (directories, "
                       "env, args) apply to commands only");
   }
-  std::string hash = (*compiled)->hash();
-  std::unique_lock lock(s.modules_mu);
-  if (s.modules.count(name)) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "pool: module '" + name + "' is already registered");
+  uint64_t code_bytes = compiled->ResidentImageBytes();
+  if (code_bytes > s.options.budget_bytes) {
+    return Status(ErrorCode::kMemoryLimit,
+                  "module '" + name + "': its compiled code needs " +
+                      std::to_string(code_bytes) +
+                      " bytes, more than the whole budget of " +
+                      std::to_string(s.options.budget_bytes) + " bytes");
   }
-  auto entry = std::make_shared<ModuleEntry>(
-      s.next_id++, name, std::move(bytes), std::move(hash), options,
-      s.options.rate_half_life);
-  s.modules.emplace(name, entry);
-  lock.unlock();
-  // The compile we just paid for leaves the module cold in memory.
-  InstallCompiled(s, *entry, *compiled);
+  uint32_t cap = options.max_concurrent > 0
+                     ? std::min(options.max_concurrent, s.options.max_instances)
+                     : s.options.max_instances;
+  std::shared_ptr<ModuleEntry> entry;
+  {
+    internal::WriterLock lock(s.modules_mu);
+    if (s.modules.count(name)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "pool: module '" + name + "' is already registered");
+    }
+    entry = std::make_shared<ModuleEntry>(
+        s.next_id++, name, std::move(bytes), compiled->hash(), options, cap,
+        s.options.rate_half_life);
+    s.modules.emplace(name, entry);
+  }
+  ModuleEntry& e = *entry;
+  {
+    MutexLock lock(e.mu);
+    e.initial_memory_bytes = compiled->InitialMemoryBytes();
+    e.code_bytes = code_bytes;
+    e.compile.Add(compiled->load_time());
+  }
+  // The compile we just paid for leaves the module cold in memory if the
+  // budget has room for its code now, and on disk in any case.
+  StoreOnDisk(s, e, *compiled);
+  memory::Charge charge = s.ledger.TryReserve(e.account, {code_bytes, 0});
+  if (charge.held()) {
+    auto code = std::make_shared<ModuleCode>(
+        ModuleCode{std::move(compiled), std::move(charge)});
+    MutexLock lock(e.mu);
+    e.code = code;
+    e.last_code = code;
+    e.tier = Tier::kColdMemory;
+  } else {
+    MutexLock lock(e.mu);
+    e.tier = CurrentTier(e);
+  }
   if (options.min_hot > 0) s.RequestMaintenance();
+  s.CheckPressure();
   return OkStatus();
 }
 
@@ -170,7 +290,7 @@ Status Pool::RemoveModule(const std::string& name,
   PoolState& s = *state_;
   std::shared_ptr<ModuleEntry> entry;
   {
-    std::unique_lock lock(s.modules_mu);
+    internal::WriterLock lock(s.modules_mu);
     auto it = s.modules.find(name);
     if (it == s.modules.end()) {
       return Status(ErrorCode::kNotFound, "pool: no module '" + name + "'");
@@ -178,19 +298,35 @@ Status Pool::RemoveModule(const std::string& name,
     entry = it->second;
     s.modules.erase(it);
   }
-  std::unique_lock lock(entry->mu);
-  entry->removed = true;
-  entry->target_hot = 0;
-  DropHot(s, *entry, 0);
-  entry->capacity_cv.notify_all();
-  bool drained = entry->capacity_cv.wait_for(
-      lock, drain, [&] { return entry->in_use == 0; });
-  ReleaseCode(s, *entry);
-  s.cache->Remove(entry->hash);
+  {
+    MutexLock lock(s.order_mu);
+    std::erase(s.eviction_order, entry);
+  }
+  ModuleEntry& e = *entry;
+  std::vector<std::unique_ptr<HotInstance>> dropped;
+  bool drained;
+  uint32_t still_out;
+  {
+    MutexLock lock(e.mu);
+    e.removed = true;
+    e.target_hot = 0;
+    TakeHotLocked(e, 0, dropped);
+    e.cap_cv.NotifyAll();  // waiters for its cap fail with kNotFound
+    drained = e.cap_cv.WaitUntil(lock, *s.clock, s.clock->DeadlineAfter(drain),
+                                 [&]() NO_THREAD_SAFETY_ANALYSIS {
+                                   return e.in_use == 0;
+                                 });
+    still_out = e.in_use;
+    // Code still mapped by a lease stays charged until that lease returns.
+    e.prepared.reset();
+    e.code.reset();
+    e.disk.Reset();  // the file goes unless another holder pins it
+  }
+  dropped.clear();
   s.CheckPressure();
   if (!drained) {
     return Status(ErrorCode::kDeadlineExceeded,
-                  "module '" + name + "': " + std::to_string(entry->in_use) +
+                  "module '" + name + "': " + std::to_string(still_out) +
                       " leases still out after the " +
                       std::to_string(drain.count()) +
                       " ms drain; they are dropped when returned");
@@ -200,13 +336,10 @@ Status Pool::RemoveModule(const std::string& name,
 
 Result<Lease> Pool::Acquire(const std::string& name,
                             std::chrono::milliseconds timeout) {
-  PoolState& s = *state_;
-  // Counted before the shutdown check, so Shutdown() waits for us.
-  s.acquiring.fetch_add(1);
-  struct Done {
-    PoolState& s;
-    ~Done() { s.acquiring.fetch_sub(1); }
-  } done{s};
+  // Our own reference: the pool may be shut down or destroyed while we
+  // wait, and the lease we return keeps the state alive.
+  std::shared_ptr<PoolState> state = state_;
+  PoolState& s = *state;
   if (s.shutdown.load()) {
     return Status(ErrorCode::kShutdown, "pool is shutting down");
   }
@@ -215,215 +348,94 @@ Result<Lease> Pool::Acquire(const std::string& name,
   if (!found.ok()) return found.status();
   std::shared_ptr<ModuleEntry> entry = std::move(*found);
   ModuleEntry& e = *entry;
-  std::unique_lock lock(e.mu);
-  Nanos now = s.clock->Now();
-  e.rate.Record(now);
-  e.last_acquire = now;
-  // A rate that doubled since the last pass deserves a new plan now.
-  if (double rate = e.rate.PerSecond(now); rate > 2 * e.planned_rate + 1) {
-    e.planned_rate = rate;
-    s.RequestMaintenance();
-  }
-
-  uint32_t module_cap = e.options.max_concurrent > 0 ? e.options.max_concurrent
-                                                     : s.options.max_instances;
-  auto has_capacity = [&] {
-    if (s.shutdown.load() || e.removed) return true;
-    if (e.in_use >= module_cap) return false;
-    // A hot instance is already counted in the pool-wide total.
-    return !e.hot.empty() || s.instances.load() < s.options.max_instances ||
-           EvictOneIdle(s, e.name);
-  };
-  if (!e.capacity_cv.wait_until(lock, start + timeout, has_capacity)) {
-    s.exhausted.fetch_add(1, std::memory_order_relaxed);
-    s.Emit(EventKind::kPoolExhausted, name, "");
-    return Status(ErrorCode::kPoolExhausted,
-                  "module '" + name + "': no instance within " +
-                      std::to_string(timeout.count()) + " ms (" +
-                      std::to_string(e.in_use) + " in use, module limit " +
-                      std::to_string(module_cap) + ", pool limit " +
-                      std::to_string(s.options.max_instances) + ")");
-  }
-  if (s.shutdown.load()) {
-    return Status(ErrorCode::kShutdown, "pool is shutting down");
-  }
-  if (e.removed) {
-    return Status(ErrorCode::kNotFound, "module '" + name + "' was removed");
-  }
-  ++e.in_use;
-
-  if (!e.hot.empty()) {
-    HotInstance hot = std::move(e.hot.back());
-    e.hot.pop_back();
-    ++e.counters.served[int(ServedFrom::kHot)];
-    bool refill = e.BelowHotTarget();
-    lock.unlock();
-    if (refill) s.QueueRefill(entry);
-    RecordAcquire(s, ServedFrom::kHot, start);
-    return Lease(state_, std::move(entry), std::move(hot.instance),
-                 ServedFrom::kHot, hot.created, hot.resident_bytes,
-                 hot.measured_calls);
-  }
-  s.instances.fetch_add(1);
-  lock.unlock();
-
-  // Nothing hot: build an instance from the most prepared tier there is.
-  auto fail = [&](Status status) {
-    std::lock_guard<std::mutex> l(e.mu);
-    --e.in_use;
-    s.instances.fetch_sub(1);
-    e.capacity_cv.notify_one();
-    return status;
-  };
-  if (s.options.hard_budget && e.instance_bytes > s.budget_left()) {
-    return fail(Status(ErrorCode::kMemoryLimit,
-                       "module '" + name + "': an instance needs " +
-                           std::to_string(e.instance_bytes) +
-                           " bytes; the budget of " +
-                           std::to_string(s.options.budget_bytes) +
-                           " bytes has " + std::to_string(s.budget_left()) +
-                           " left"));
-  }
-  ServedFrom from = ServedFrom::kWarm;
-  auto prepared = EnsurePrepared(s, e, &from);
-  if (!prepared.ok()) return fail(prepared.status());
-  auto made = MakeInstance(s, e, **prepared, /*background=*/false);
-  if (!made.ok()) return fail(made.status());
+  Nanos deadline = s.clock->DeadlineAfter(timeout);
+  Events events;
   {
-    std::lock_guard<std::mutex> l(e.mu);
-    ++e.counters.served[int(from)];
+    MutexLock lock(e.mu);
+    Nanos now = s.clock->Now();
+    e.rate.Record(now);
+    e.last_acquire = now;
+    // A rate that doubled since the last pass deserves a new plan now.
+    if (double rate = e.rate.PerSecond(now); rate > 2 * e.planned_rate + 1) {
+      e.planned_rate = rate;
+      s.RequestMaintenance();
+    }
+    Status admitted = TakeModuleLease(s, e, lock, deadline, timeout);
+    if (!admitted.ok()) {
+      lock.Unlock();
+      if (admitted.code() == ErrorCode::kPoolExhausted) {
+        s.exhausted.fetch_add(1, std::memory_order_relaxed);
+        s.events.Publish({{EventKind::kPoolExhausted, name, admitted.message()}});
+      }
+      return admitted;
+    }
+    if (!e.hot.empty()) {
+      std::unique_ptr<HotInstance> held = std::move(e.hot.back());
+      e.hot.pop_back();
+      ++e.counters.served[int(ServedFrom::kHot)];
+      bool refill = e.BelowHotTarget();
+      lock.Unlock();
+      if (refill) s.QueueRefill(entry);
+      RecordAcquire(s, ServedFrom::kHot, start);
+      return Lease(std::move(state), std::move(entry), std::move(held),
+                   ServedFrom::kHot);
+    }
+    ++e.building;
   }
-  s.used_bytes.fetch_add(static_cast<int64_t>(made->resident_bytes));
+
+  // Nothing hot: build an instance from the most prepared tier there is,
+  // its code and then its slot and bytes admitted by the ledger.
+  Admission admission{.background = false, .deadline = deadline,
+                      .events = &events};
+  ServedFrom from = ServedFrom::kWarm;
+  auto prepared = EnsurePrepared(s, e, admission, &from);
+  Result<std::unique_ptr<HotInstance>> made =
+      prepared.ok() ? MakeInstance(s, e, *prepared, admission)
+                    : Result<std::unique_ptr<HotInstance>>(prepared.status());
+  {
+    MutexLock lock(e.mu);
+    --e.building;
+    if (made.ok()) {
+      ++e.counters.served[int(from)];
+    } else {
+      --e.in_use;
+      if (!e.cap_line.empty()) e.cap_cv.NotifyAll();
+    }
+  }
+  if (!made.ok()) {
+    ErrorCode code = made.status().code();
+    if (code == ErrorCode::kPoolExhausted || code == ErrorCode::kMemoryLimit) {
+      s.exhausted.fetch_add(1, std::memory_order_relaxed);
+      events.push_back({EventKind::kPoolExhausted, name, made.status().message()});
+    }
+    s.events.Publish(events);
+    return made.status();
+  }
+  s.events.Publish(events);
   // Served below hot: the tier ran dry or the module is not hot yet; the
   // policy decides whether that changes its placement (and sees pressure).
   s.RequestMaintenance();
   RecordAcquire(s, from, start);
-  return Lease(state_, std::move(entry), std::move(made->instance), from,
-               made->created, made->resident_bytes, made->measured_calls);
+  return Lease(std::move(state), std::move(entry), std::move(*made), from);
 }
 
-void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
-                    std::unique_ptr<Instance> instance, Nanos created,
-                    uint64_t counted_bytes, uint64_t measured_calls) {
-  ModuleEntry& e = *entry;
-  // Re-reading the page tables costs more than the rest of a return, so a
-  // reused instance is measured after its first call and then every 16
-  // calls; growth in between is caught from the memory's size (ReuseVerdict).
-  uint64_t resident = counted_bytes;
-  uint64_t calls = instance->calls();
-  bool measure = measured_calls == 0 ? calls > 0 : calls - measured_calls >= 16;
-  if (e.options.reuse == ReuseMode::kReuse && measure) {
-    resident = instance->ResidentBytes();
-    measured_calls = calls;
-  }
-  s.used_bytes.fetch_sub(static_cast<int64_t>(counted_bytes));
-  std::unique_lock lock(e.mu);
-  --e.in_use;
-  std::string retire_reason = ReuseVerdict(s, e, *instance, created, resident);
-  bool keep = retire_reason.empty();
-  if (keep) {
-    e.hot.push_back({std::move(instance), created, resident, measured_calls});
-    s.used_bytes.fetch_add(static_cast<int64_t>(resident));
-  } else {
-    if (e.options.reuse == ReuseMode::kReuse && retire_reason != "fresh") {
-      ++e.counters.retired;
-    }
-    s.instances.fetch_sub(1);
-  }
-  bool refill = !keep && e.BelowHotTarget();
-  e.capacity_cv.notify_one();
-  lock.unlock();
-  if (!keep && retire_reason != "fresh") {
-    s.Emit(retire_reason.rfind("memory grew", 0) == 0
-               ? EventKind::kLeakSuspected
-               : EventKind::kInstanceRetired,
-           e.name, retire_reason);
-  }
-  instance.reset();  // drop outside the lock: unmapping takes time
-  if (refill) s.QueueRefill(entry);
-  s.CheckPressure();
-}
-
-Status Pool::Demote(const std::string& name, Tier tier) {
+Status Pool::MoveTo(const std::string& name, Tier tier) {
   PoolState& s = *state_;
   auto found = FindEntry(s, name);
   if (!found.ok()) return found.status();
   std::shared_ptr<ModuleEntry> entry = std::move(*found);
-  ApplyPlacement(s, entry, Placement{entry->id, tier, 0});
+  Events events;
+  ApplyPlacement(s, entry, Placement{entry->id, tier, entry->options.min_hot},
+                 events);
+  s.events.Publish(events);
+  s.CheckPressure();
   return OkStatus();
 }
 
 void Pool::AddListener(std::shared_ptr<EventListener> listener) {
-  std::lock_guard<std::mutex> lock(state_->listeners_mu);
-  state_->listeners.push_back(std::move(listener));
+  state_->events.Add(std::move(listener));
 }
 
 const Policy& Pool::policy() const { return *state_->policy; }
-
-// --- Lease ---
-
-Lease::Lease(std::shared_ptr<PoolState> state,
-             std::shared_ptr<ModuleEntry> entry,
-             std::unique_ptr<Instance> instance, ServedFrom from,
-             Nanos created, uint64_t counted_bytes, uint64_t measured_calls)
-    : state_(std::move(state)),
-      entry_(std::move(entry)),
-      instance_(std::move(instance)),
-      served_from_(from),
-      created_(created),
-      counted_bytes_(counted_bytes),
-      measured_calls_(measured_calls) {}
-
-Lease::Lease(Lease&& other) noexcept
-    : state_(std::move(other.state_)),
-      entry_(std::move(other.entry_)),
-      instance_(std::move(other.instance_)),
-      served_from_(other.served_from_),
-      created_(other.created_),
-      counted_bytes_(other.counted_bytes_),
-      measured_calls_(other.measured_calls_) {}
-
-Lease& Lease::operator=(Lease&& other) noexcept {
-  if (this != &other) {
-    Release();
-    state_ = std::move(other.state_);
-    entry_ = std::move(other.entry_);
-    instance_ = std::move(other.instance_);
-    served_from_ = other.served_from_;
-    created_ = other.created_;
-    counted_bytes_ = other.counted_bytes_;
-    measured_calls_ = other.measured_calls_;
-  }
-  return *this;
-}
-
-Lease::~Lease() { Release(); }
-
-void Lease::Release() {
-  if (state_ != nullptr && instance_ != nullptr) {
-    ReturnInstance(*state_, std::move(entry_), std::move(instance_), created_,
-                   counted_bytes_, measured_calls_);
-  }
-  state_.reset();
-}
-
-Result<Bytes> Lease::Call(std::string_view export_name,
-                          std::span<const uint8_t> input) {
-  CallOptions options;
-  options.timeout = entry_->options.call_timeout;
-  auto start = std::chrono::steady_clock::now();
-  auto out = instance_->Call(export_name, input, options);
-  RecordCall(*state_, *entry_, out.status(), start);
-  return out;
-}
-
-Result<CommandOutput> Lease::RunCommand(CommandRequest request) {
-  if (request.timeout.count() == 0) request.timeout = entry_->options.call_timeout;
-  request.wasi = MergeCapabilities(entry_->options.wasi, request.wasi);
-  auto start = std::chrono::steady_clock::now();
-  auto out = instance_->RunCommand(request);
-  RecordCall(*state_, *entry_, out.status(), start);
-  return out;
-}
 
 }  // namespace strata

@@ -1,6 +1,5 @@
-// Operations on a module's tiers, shared by the request path (pool.cc) and
-// the background threads (maintainer.cc). "Under e.mu" marks functions whose
-// caller holds the module's lock.
+// Operations on a module's tiers, shared by the request path (pool.cc,
+// lease.cc) and the background threads (maintainer.cc, background.cc).
 #ifndef STRATA_POOL_POOL_INTERNAL_H_
 #define STRATA_POOL_POOL_INTERNAL_H_
 
@@ -8,59 +7,85 @@
 
 namespace strata {
 
-// Starts / stops the maintainer and refill threads.
+// Starts / stops the maintainer, refill and loader threads. StopBackground
+// joins every thread but the calling one (a listener may stop the pool from
+// a pool thread); JoinBackground joins whatever is left.
 void StartBackground(PoolState& s);
 void StopBackground(PoolState& s);
+void JoinBackground(PoolState& s);
 
 // One pass of the policy over every module, then pressure relief.
 void Maintain(PoolState& s);
-
-// Takes back a leased instance: to hot if it may serve again, else drops it.
-void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
-                    std::unique_ptr<Instance> instance,
-                    std::chrono::nanoseconds created, uint64_t counted_bytes,
-                    uint64_t measured_calls);
-
-// Makes `module` the entry's cold-memory code and writes it to the disk
-// cache (measuring its size) unless it is there already.
-void InstallCompiled(PoolState& s, ModuleEntry& e,
-                     std::shared_ptr<const Module> module);
+// The maintainer thread's loop: a pass every interval and on request.
+void MaintainerLoop(PoolState& s);
 
 // A snapshot of the registered modules.
 std::vector<std::shared_ptr<ModuleEntry>> Entries(const PoolState& s);
 
-// The entry's InstancePre, loading it from the most prepared tier there is;
-// `*from` says which tier that was.
-Result<std::shared_ptr<const PreparedModule>> EnsurePrepared(
-    PoolState& s, ModuleEntry& e, ServedFrom* from);
+// Code ready to instantiate from.
+struct Prepared {
+  std::shared_ptr<ModuleCode> code;
+  std::shared_ptr<const PreparedModule> prepared;
+};
 
-// Instantiates and measures one instance (not yet in any tier).
-Result<HotInstance> MakeInstance(PoolState& s, ModuleEntry& e,
-                                 const PreparedModule& prepared,
-                                 bool background);
+// How a piece of work may wait for capacity: a request waits in line until
+// its deadline (evicting idle holdings first), background work never waits.
+struct Admission {
+  bool background = false;
+  Nanos deadline{0};
+  Events* events = nullptr;  // evictions made to admit it
+};
 
-// Why a returned instance cannot go back to hot ("" if it can). Under e.mu.
-std::string ReuseVerdict(PoolState& s, ModuleEntry& e,
-                         const Instance& instance,
-                         std::chrono::nanoseconds created, uint64_t resident);
+// The module's InstancePre, loading it from the most prepared tier there is
+// (its code charged to the ledger before it is loaded); `*from` says which
+// tier that was.
+Result<Prepared> EnsurePrepared(PoolState& s, ModuleEntry& e,
+                                const Admission& admission, ServedFrom* from)
+    EXCLUDES(e.load_mu, e.mu);
 
-// Drops hot instances, least recently used first, down to `keep`. Under e.mu.
-uint32_t DropHot(PoolState& s, ModuleEntry& e, uint32_t keep);
-// Drops the InstancePre and the in-memory code. Under e.mu.
-void ReleaseCode(PoolState& s, ModuleEntry& e);
-// Frees one idle hot instance of another module to make room. Under the
-// caller's e.mu; only try-locks others.
-bool EvictOneIdle(PoolState& s, const std::string& except);
-// The tier the module physically occupies now. Under e.mu.
-Tier CurrentTier(const ModuleEntry& e);
+// Reserves a slot and bytes, instantiates, measures and commits: a live
+// instance in no tier yet.
+Result<std::unique_ptr<HotInstance>> MakeInstance(PoolState& s, ModuleEntry& e,
+                                                  const Prepared& prepared,
+                                                  const Admission& admission)
+    EXCLUDES(e.mu);
+
+// Writes the module's compiled code to the disk cache (unless it is there)
+// and pins the entry. False if it could not be written.
+bool StoreOnDisk(PoolState& s, ModuleEntry& e, const Module& module)
+    EXCLUDES(e.mu);
+
+// Frees idle holdings, least valuable first (the policy's last ranking),
+// until `shortfall` is covered: hot instances above min_hot, then code of
+// modules with no live instance. False if nothing could be freed.
+bool Reclaim(PoolState& s, const memory::Need& shortfall, Events& events)
+    EXCLUDES(s.order_mu);
+// The Ledger::Reclaimer for `admission`.
+memory::Ledger::Reclaimer ReclaimerFor(PoolState& s, const Admission& admission);
+
+// Takes back a leased instance: to hot if it may serve again, else drops it.
+void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
+                    std::unique_ptr<HotInstance> held) EXCLUDES(entry->mu);
+
+// Moves the hot instances beyond `keep` (least recently used first) into
+// `out`, to be dropped once the lock is released.
+void TakeHotLocked(ModuleEntry& e, size_t keep,
+                   std::vector<std::unique_ptr<HotInstance>>& out)
+    REQUIRES(e.mu);
+// The tier the module physically occupies now.
+Tier CurrentTier(const ModuleEntry& e) REQUIRES(e.mu);
 // Moves the module to the placement's tier and hot target.
 void ApplyPlacement(PoolState& s, const std::shared_ptr<ModuleEntry>& entry,
-                    const Placement& placement);
+                    const Placement& placement, Events& events)
+    EXCLUDES(entry->mu);
+// Promotion / demotion counters and events for a move from `before`.
+void CountMove(ModuleEntry& e, Tier before, Tier after, Events& events)
+    REQUIRES(e.mu);
 
 void RecordAcquire(PoolState& s, ServedFrom from,
                    std::chrono::steady_clock::time_point start);
-void RecordCall(PoolState& s, ModuleEntry& e, const Status& status,
-                std::chrono::steady_clock::time_point start);
+
+Nanos Since(std::chrono::steady_clock::time_point start);
 
 }  // namespace strata
 

@@ -1,140 +1,248 @@
-// The pool's internal state, shared by pool.cc (requests), maintainer.cc
-// (policy and background work) and pool_metrics.cc (snapshots).
+// The pool's internal state, shared by the files of src/pool/ and by
+// metrics/pool_metrics.cc.
+//
+// Locks, in the order they may be taken (a later one may be taken while an
+// earlier one is held, never the reverse):
+//   ModuleEntry::load_mu   one code load of a module at a time
+//   PoolState::modules_mu  the registry
+//   ModuleEntry::mu        a module's tiers, counters and cap line
+//   Ledger (internal)      capacity; a leaf, no callback runs under it
+// Listeners run with none held (Events are collected, then published).
 #ifndef STRATA_POOL_POOL_STATE_H_
 #define STRATA_POOL_POOL_STATE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "internal/mutex.h"
+#include "internal/thread_annotations.h"
+#include "memory/ledger.h"
 #include "strata/module_cache.h"
 #include "strata/pool.h"
 #include "strata/rate.h"
 
 namespace strata {
 
+using Nanos = std::chrono::nanoseconds;
+using internal::CondVar;
+using internal::Mutex;
+using internal::MutexLock;
+
 // An exponentially weighted mean of a measured cost, in seconds.
 struct CostEstimate {
   double seconds = 0;
-  void Add(std::chrono::nanoseconds d) {
+  void Add(Nanos d) {
     double s = std::chrono::duration<double>(d).count();
     seconds = seconds == 0 ? s : 0.8 * seconds + 0.2 * s;
   }
 };
 
-struct HotInstance {
-  std::unique_ptr<Instance> instance;
-  std::chrono::nanoseconds created{0};
-  uint64_t resident_bytes = 0;  // measured when it entered the hot tier
-  uint64_t measured_calls = 0;  // its calls() when resident_bytes was read
+// Compiled code in memory, charged to the ledger for as long as it lives:
+// the module's entry holds it while the module is cold-memory or above, and
+// every instance made from it holds it too, since wasmtime keeps the code
+// mapped while any instance of it exists.
+struct ModuleCode {
+  std::shared_ptr<const Module> module;
+  memory::Charge charge;  // the image's measured resident bytes
 };
+
+// A live instance and what it holds: one slot and its measured bytes in the
+// ledger, and its code. Hot instances sit in their module's LIFO stack; a
+// Lease carries one while it is out.
+struct HotInstance {
+  std::shared_ptr<ModuleCode> code;  // declared first: outlives the instance
+  std::unique_ptr<Instance> instance;
+  memory::Charge charge;  // 1 slot; resident + overhead + call allowance
+  Nanos created{0};
+  uint64_t resident = 0;        // linear memory's resident pages, measured
+  uint64_t measured_calls = 0;  // instance->calls() when it was measured
+  uint64_t sized_bytes = 0;     // linear memory's size when it was measured
+  // This lease's calls, folded into the module's figures on return (one
+  // lock per request instead of one per call).
+  struct {
+    uint32_t calls = 0, traps = 0, timeouts = 0;
+    Nanos time{0};
+  } tally;
+};
+
+// Why a returned instance is not kept hot.
+enum class Retire {
+  kKeep,           // it goes back to hot
+  kFresh,          // fresh mode: one call per instance
+  kRemoved,        // the module was removed or the pool is shutting down
+  kPoisoned,       // a trap, timeout or exit left it in an undefined state
+  kMaxUses,
+  kMaxAge,
+  kGrew,           // linear memory grew past max_growth_bytes (a leak?)
+  kHotFull,        // the hot tier is at its target
+  kYield,          // a request is waiting for capacity: it gets the slot
+  kBudget,         // its re-measured size does not fit the budget
+};
+
+// Events raised while locks are held, published once they are released.
+using Events = std::vector<Event>;
 
 // One registered module and everything the pool holds of it.
 struct ModuleEntry {
   ModuleEntry(uint32_t id, std::string name, Bytes bytes, std::string hash,
-              ModuleOptions options, std::chrono::nanoseconds half_life)
+              ModuleOptions options, uint32_t module_cap, Nanos half_life)
       : id(id),
-        name(std::move(name)),
+        name(name),
         bytes(std::move(bytes)),
         hash(std::move(hash)),
         options(std::move(options)),
+        module_cap(module_cap),
+        account(std::move(name)),
         rate(half_life) {}
 
   const uint32_t id;
   const std::string name;
-  const Bytes bytes;         // the absent tier: always kept
+  const Bytes bytes;  // the absent tier: always kept
   const std::string hash;
   const ModuleOptions options;
+  const uint32_t module_cap;  // leases at once
+  memory::Account account;    // what the ledger holds for this module
+  uint64_t initial_memory_bytes = 0;  // set once at registration
 
-  std::mutex load_mu;  // serialises compile / deserialize / link
-  std::mutex mu;       // guards everything below
-  std::condition_variable capacity_cv;
+  Mutex load_mu ACQUIRED_BEFORE(mu);  // serialises compile / deserialize / link
+  Mutex mu;
+  CondVar cap_cv;  // the module's cap line moved
 
-  std::shared_ptr<const Module> compiled;          // cold-memory and up
-  std::shared_ptr<const PreparedModule> prepared;  // warm and up
-  bool on_disk = false;                            // cold-disk entry exists
-  std::vector<HotInstance> hot;                    // LIFO
-  Tier tier = Tier::kAbsent;  // what the policy last asked for
-  uint32_t target_hot = 0;
-  uint32_t in_use = 0;
-  uint32_t refilling = 0;
-  bool removed = false;
+  std::shared_ptr<ModuleCode> code GUARDED_BY(mu);  // cold-memory and up
+  // The last code loaded, while any instance still holds it: reloading
+  // reuses it instead of mapping a second copy.
+  std::weak_ptr<ModuleCode> last_code GUARDED_BY(mu);
+  std::shared_ptr<const PreparedModule> prepared GUARDED_BY(mu);  // warm, up
+  ModuleCache::Pin disk GUARDED_BY(mu);  // cold-disk: our entry is pinned
+  std::vector<std::unique_ptr<HotInstance>> hot GUARDED_BY(mu);  // LIFO
+  Tier tier GUARDED_BY(mu) = Tier::kAbsent;  // what the policy last asked for
+  uint64_t placement_gen GUARDED_BY(mu) = 0;  // bumped by every placement
+  uint32_t target_hot GUARDED_BY(mu) = 0;
+  uint32_t in_use GUARDED_BY(mu) = 0;    // leases out, and acquires building
+  uint32_t building GUARDED_BY(mu) = 0;  // instances being made (any thread)
+  // Acquires waiting for the module's own cap, oldest first.
+  std::deque<const void*> cap_line GUARDED_BY(mu);
+  bool removed GUARDED_BY(mu) = false;
 
-  DecayingRate rate;
-  double planned_rate = 0;  // the rate the last maintenance pass saw
-  std::chrono::nanoseconds last_acquire{0};
-  CostEstimate instantiate, load, compile, call;
-  uint64_t instance_bytes = 0;  // latest measured hot instance
-  uint64_t code_bytes = 0;      // size of the compiled artifact
-
-  ModuleMetrics counters;  // name/tier/hot fields filled at snapshot time
+  DecayingRate rate GUARDED_BY(mu);
+  double planned_rate GUARDED_BY(mu) = 0;  // the rate the last pass saw
+  Nanos last_acquire GUARDED_BY(mu){0};
+  CostEstimate instantiate GUARDED_BY(mu);
+  CostEstimate load GUARDED_BY(mu);
+  CostEstimate compile GUARDED_BY(mu);
+  CostEstimate call GUARDED_BY(mu);
+  uint64_t instance_bytes GUARDED_BY(mu) = 0;  // latest measured instance
+  // The most a call has dirtied, decaying: what each lease is charged for.
+  uint64_t call_growth_bytes GUARDED_BY(mu) = 0;
+  uint64_t code_bytes GUARDED_BY(mu) = 0;  // latest measured image
+  std::atomic<uint64_t> returns{0};  // returned instances, for sampling
+  ModuleMetrics counters GUARDED_BY(mu);   // name/tier/hot filled at snapshot
 
   // Hot instances the refill thread should still make. A reuse module's
-  // leased instances come back to hot, so they count as stock. Under mu.
-  bool BelowHotTarget() const {
-    size_t stock = hot.size() + refilling +
+  // leased instances come back to hot, so they count as stock.
+  bool BelowHotTarget() const REQUIRES(mu) {
+    size_t stock = hot.size() + building +
                    (options.reuse == ReuseMode::kReuse ? in_use : 0);
     return !removed && stock < target_hot;
   }
 };
 
+// Listeners, and publishing events to them outside every lock.
+class EventHub {
+ public:
+  void Add(std::shared_ptr<EventListener> listener) EXCLUDES(mu_);
+  // Calls every listener with each event; an exception is counted, and the
+  // first few are reported on stderr.
+  void Publish(const Events& events) EXCLUDES(mu_);
+  uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+
+ private:
+  Mutex mu_;
+  std::vector<std::shared_ptr<EventListener>> listeners_ GUARDED_BY(mu_);
+  std::atomic<uint64_t> errors_{0};
+};
+
+// Work queued for a background thread, one entry per module at most.
+class WorkQueue {
+ public:
+  void Push(std::shared_ptr<ModuleEntry> entry) EXCLUDES(mu_);
+  // The next module, or nullptr once stopped.
+  std::shared_ptr<ModuleEntry> Pop() EXCLUDES(mu_);
+  void Done() EXCLUDES(mu_);  // after the popped entry's work
+  void WaitIdle() EXCLUDES(mu_);
+  bool Idle() EXCLUDES(mu_);
+  void Stop() EXCLUDES(mu_);
+
+ private:
+  Mutex mu_;
+  CondVar cv_, idle_cv_;
+  std::deque<std::shared_ptr<ModuleEntry>> queue_ GUARDED_BY(mu_);
+  int busy_ GUARDED_BY(mu_) = 0;
+  bool stopped_ GUARDED_BY(mu_) = false;
+};
+
 struct PoolState {
-  Engine* engine = nullptr;
-  PoolOptions options;
-  std::unique_ptr<Policy> policy;
-  std::shared_ptr<Clock> clock;
-  std::unique_ptr<ModuleCache> cache;
-  bool own_cache_dir = false;
+  PoolState(Engine* engine, PoolOptions options, std::unique_ptr<Policy> policy,
+            std::shared_ptr<Clock> clock, std::shared_ptr<ModuleCache> cache);
 
-  mutable std::shared_mutex modules_mu;
-  std::map<std::string, std::shared_ptr<ModuleEntry>> modules;
-  uint32_t next_id = 0;
+  Engine* const engine;
+  const PoolOptions options;
+  const std::unique_ptr<Policy> policy;  // used by Maintain only
+  const std::shared_ptr<Clock> clock;
+  // Declared before `modules`: the entries' pins and charges release into
+  // these when the entries go.
+  const std::shared_ptr<ModuleCache> cache;
+  memory::Ledger ledger;
 
-  // Pool-wide leased + hot instances, for max_instances.
-  std::atomic<uint32_t> instances{0};
-  // Measured bytes held: hot and leased instances plus code in memory.
-  std::atomic<int64_t> used_bytes{0};
+  mutable internal::SharedMutex modules_mu;
+  std::map<std::string, std::shared_ptr<ModuleEntry>> modules
+      GUARDED_BY(modules_mu);
+  uint32_t next_id GUARDED_BY(modules_mu) = 0;
+
   std::atomic<bool> shutdown{false};
-  std::atomic<int> acquiring{0};  // Acquire calls in progress
   std::atomic<bool> pressure_high{false};
 
   Histogram acquire_latency, call_latency;
   Histogram acquire_by_source[kServedFromCount];
   std::atomic<uint64_t> exhausted{0};
+  EventHub events;
 
-  std::mutex listeners_mu;
-  std::vector<std::shared_ptr<EventListener>> listeners;
+  // The policy's ranking from its last pass, least valuable first: whom to
+  // evict when a request needs room.
+  Mutex order_mu;
+  std::vector<std::shared_ptr<ModuleEntry>> eviction_order GUARDED_BY(order_mu);
 
   // Maintainer thread.
-  std::mutex maintain_mu;
-  std::condition_variable maintain_cv;
+  Mutex maintain_mu;
+  CondVar maintain_cv;
   std::atomic<bool> maintain_requested{false};
-  std::mutex plan_mu;  // one RunMaintenance at a time
-  uint64_t maintainer_runs = 0;
-  double maintainer_cpu_s = 0;
-  std::thread maintainer;
+  Mutex plan_mu ACQUIRED_BEFORE(modules_mu);  // one pass at a time
+  std::atomic<uint64_t> maintainer_runs{0}, maintainer_errors{0};
+  std::atomic<uint64_t> maintainer_cpu_ns{0};
 
-  // Refill thread: modules whose hot tier is below target.
-  std::mutex refill_mu;
-  std::condition_variable refill_cv, refill_idle_cv;
-  std::deque<std::shared_ptr<ModuleEntry>> refill_queue;
-  bool refill_busy = false;
-  std::thread refiller;
+  // Background threads: refills only instantiate; loads (compile,
+  // deserialize, link) have their own thread, so no refill waits behind a
+  // module's compile.
+  WorkQueue refills, loads;
+  std::thread maintainer, refiller, loader;
 
-  void Emit(EventKind kind, const std::string& module, std::string detail);
   // Wakes the maintainer; cheap when a request is already pending.
   void RequestMaintenance();
-  // Requests maintenance if measured usage crossed the pressure threshold
-  // in either direction since the last pass.
+  // Requests maintenance if held bytes crossed the pressure threshold in
+  // either direction since the last pass.
   void CheckPressure();
   void QueueRefill(std::shared_ptr<ModuleEntry> entry);
-  uint64_t budget_left() const;
+  void QueueLoad(std::shared_ptr<ModuleEntry> entry);
+  uint64_t pressure_bytes() const {
+    return static_cast<uint64_t>(options.budget_bytes *
+                                 options.pressure_threshold);
+  }
 };
 
 }  // namespace strata

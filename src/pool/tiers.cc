@@ -1,5 +1,7 @@
 // Moving one module between tiers: loading code, making instances, dropping
-// what the policy or the budget no longer allows.
+// what the policy or a waiting request no longer allows. Everything loaded
+// is charged to the ledger before it exists and committed at its measured
+// size once it does.
 #include <algorithm>
 
 #include "pool/pool_internal.h"
@@ -7,242 +9,333 @@
 namespace strata {
 namespace {
 
-using Nanos = std::chrono::nanoseconds;
 using SteadyTime = std::chrono::steady_clock::time_point;
+
+Result<memory::Charge> Admit(PoolState& s, ModuleEntry& e, memory::Need need,
+                             const Admission& admission) {
+  if (admission.background) {
+    memory::Charge charge = s.ledger.TryReserve(e.account, need);
+    if (!charge.held()) {
+      return Status(ErrorCode::kMemoryLimit,
+                    "module '" + e.name + "': no room for background work (" +
+                        std::to_string(need.bytes) + " bytes, " +
+                        std::to_string(need.slots) + " slots)");
+    }
+    return charge;
+  }
+  return s.ledger.Reserve(e.account, need, admission.deadline,
+                          ReclaimerFor(s, admission));
+}
+
+// Limits for a new instance: the module's, with linear memory capped at the
+// budget, so one guest can never hold more than the pool may.
+InstanceLimits LimitsFor(const PoolState& s, const ModuleEntry& e) {
+  InstanceLimits limits = e.options.limits;
+  if (limits.max_memory_bytes == 0 ||
+      limits.max_memory_bytes > s.options.budget_bytes) {
+    limits.max_memory_bytes = s.options.budget_bytes;
+  }
+  return limits;
+}
+
+}  // namespace
 
 Nanos Since(SteadyTime start) {
   return std::chrono::duration_cast<Nanos>(std::chrono::steady_clock::now() -
                                            start);
 }
 
-}  // namespace
-
-void InstallCompiled(PoolState& s, ModuleEntry& e,
-                     std::shared_ptr<const Module> module) {
-  bool need_disk = false;
+bool StoreOnDisk(PoolState& s, ModuleEntry& e, const Module& module) {
   {
-    std::lock_guard<std::mutex> lock(e.mu);
-    need_disk = !e.on_disk;
+    MutexLock lock(e.mu);
+    if (e.disk.held()) return true;
   }
-  uint64_t size = 0;
-  if (need_disk && s.cache->Store(*module).ok()) {
-    std::error_code ec;
-    size = std::filesystem::file_size(s.cache->PathFor(e.hash), ec);
-  }
-  std::lock_guard<std::mutex> lock(e.mu);
-  if (size > 0) {
-    e.on_disk = true;
-    e.code_bytes = size;
-  }
-  if (e.compiled == nullptr) {
-    e.compiled = std::move(module);
-    s.used_bytes.fetch_add(static_cast<int64_t>(e.code_bytes));
-  }
+  // Pinned before it is written, so a holder of the same bytes that lets
+  // go meanwhile cannot prune the file we just wrote.
+  ModuleCache::Pin pin = s.cache->PinEntry(e.hash);
+  if (!s.cache->Store(module).ok()) return false;
+  MutexLock lock(e.mu);
+  if (!e.disk.held() && !e.removed) e.disk = std::move(pin);
+  return true;
 }
 
-Result<std::shared_ptr<const PreparedModule>> EnsurePrepared(
-    PoolState& s, ModuleEntry& e, ServedFrom* from) {
-  std::lock_guard<std::mutex> load_lock(e.load_mu);
-  std::shared_ptr<const Module> compiled;
+Result<Prepared> EnsurePrepared(PoolState& s, ModuleEntry& e,
+                                const Admission& admission, ServedFrom* from) {
+  MutexLock load_lock(e.load_mu);
+  std::shared_ptr<ModuleCode> code;
+  uint64_t gen = 0;
   bool on_disk = false;
+  uint64_t estimate = 0;
   {
-    std::lock_guard<std::mutex> lock(e.mu);
-    if (e.prepared) {
+    MutexLock lock(e.mu);
+    if (e.prepared && e.code) {
       *from = ServedFrom::kWarm;
-      return e.prepared;
+      return Prepared{e.code, e.prepared};
     }
-    compiled = e.compiled;
-    on_disk = e.on_disk;
+    // Code an instance still maps is reused rather than loaded twice.
+    code = e.code ? e.code : e.last_code.lock();
+    gen = e.placement_gen;
+    on_disk = e.disk.held();
+    estimate = e.code_bytes;
   }
   auto start = std::chrono::steady_clock::now();
-  if (compiled) {
+  if (code) {
     *from = ServedFrom::kColdMemory;
   } else {
+    auto charge = Admit(s, e, {estimate, 0}, admission);
+    if (!charge.ok()) return charge.status();
     Result<std::shared_ptr<const Module>> loaded =
-        Status(ErrorCode::kNotFound, "");
+        Status(ErrorCode::kNotFound, "not on disk");
     if (on_disk) {
-      loaded = s.cache->Load(e.name, e.hash);
       *from = ServedFrom::kColdDisk;
+      loaded = s.cache->Load(e.name, e.hash);
     }
-    if (!loaded.ok()) {  // absent, or the disk entry was rejected
+    if (!loaded.ok()) {  // absent, or the disk entry was unreadable
       *from = ServedFrom::kCompile;
-      {
-        std::lock_guard<std::mutex> lock(e.mu);
-        e.on_disk = false;
+      if (on_disk) {
+        MutexLock lock(e.mu);
+        e.disk.Reset();
       }
       loaded = s.engine->Compile(e.name, e.bytes);
       if (!loaded.ok()) return loaded.status();
-      std::lock_guard<std::mutex> lock(e.mu);
-      e.compile.Add((*loaded)->load_time());
+      {
+        MutexLock lock(e.mu);
+        e.compile.Add((*loaded)->load_time());
+      }
+      StoreOnDisk(s, e, **loaded);
     }
-    compiled = *loaded;
-    InstallCompiled(s, e, compiled);
+    uint64_t measured = (*loaded)->ResidentImageBytes();
+    if (!charge->Commit(measured)) {
+      return Status(ErrorCode::kMemoryLimit,
+                    "module '" + e.name + "': its code measured " +
+                        std::to_string(measured) + " bytes resident, " +
+                        std::to_string(measured - charge->bytes()) +
+                        " more than reserved, and the budget of " +
+                        std::to_string(s.options.budget_bytes) +
+                        " bytes has no room for them");
+    }
+    code = std::make_shared<ModuleCode>(
+        ModuleCode{std::move(*loaded), std::move(*charge)});
+    MutexLock lock(e.mu);
+    e.code_bytes = measured;
   }
-  auto prepared = s.engine->Prepare(compiled);
+  auto prepared = s.engine->Prepare(code->module);
   if (!prepared.ok()) return prepared.status();
-  std::lock_guard<std::mutex> lock(e.mu);
+  MutexLock lock(e.mu);
   if (*from != ServedFrom::kCompile) e.load.Add(Since(start));
-  e.prepared = *prepared;
-  return e.prepared;
+  e.last_code = code;
+  // Keep what the latest placement allows. A request that found nothing
+  // hot leaves its module warm (the maintainer decides whether it stays);
+  // but if a placement moved the module while we loaded, this request is
+  // served and the code leaves with its instance.
+  bool unchanged = e.placement_gen == gen;
+  if (!e.removed && (unchanged || e.tier <= Tier::kColdMemory)) e.code = code;
+  if (!e.removed && (unchanged || e.tier <= Tier::kWarm)) e.prepared = *prepared;
+  return Prepared{code, *prepared};
 }
 
-Result<HotInstance> MakeInstance(PoolState& s, ModuleEntry& e,
-                                 const PreparedModule& prepared,
-                                 bool background) {
+Result<std::unique_ptr<HotInstance>> MakeInstance(PoolState& s, ModuleEntry& e,
+                                                  const Prepared& p,
+                                                  const Admission& admission) {
+  uint64_t estimate = 0, allowance = 0;
+  {
+    MutexLock lock(e.mu);
+    estimate = e.instance_bytes > 0 ? e.instance_bytes : e.initial_memory_bytes;
+    allowance = e.call_growth_bytes;
+  }
+  auto charge = Admit(
+      s, e, {estimate + allowance + kInstanceOverheadEstimate, 1}, admission);
+  if (!charge.ok()) return charge.status();
   auto start = std::chrono::steady_clock::now();
-  auto instance = prepared.Instantiate(e.options.limits);
+  auto instance = p.prepared->Instantiate(LimitsFor(s, e));
   Nanos took = Since(start);
   if (!instance.ok()) return instance.status();
   uint64_t resident = (*instance)->ResidentBytes();
-  std::lock_guard<std::mutex> lock(e.mu);
-  e.instantiate.Add(took);
-  e.instance_bytes = resident;
-  ++(background ? e.counters.instantiations_background
-                : e.counters.instantiations_foreground);
-  return HotInstance{std::move(*instance), s.clock->Now(), resident};
+  if (!charge->Commit(resident + allowance + kInstanceOverheadEstimate)) {
+    return Status(ErrorCode::kMemoryLimit,
+                  "module '" + e.name + "': a new instance measured " +
+                      std::to_string(resident) +
+                      " bytes resident, more than reserved, and the budget "
+                      "of " +
+                      std::to_string(s.options.budget_bytes) +
+                      " bytes has no room for the difference");
+  }
+  {
+    MutexLock lock(e.mu);
+    e.instantiate.Add(took);
+    e.instance_bytes = resident;
+    ++(admission.background ? e.counters.instantiations_background
+                            : e.counters.instantiations_foreground);
+  }
+  auto held = std::make_unique<HotInstance>();
+  held->code = p.code;
+  held->instance = std::move(*instance);
+  held->charge = std::move(*charge);
+  held->created = s.clock->Now();
+  held->resident = resident;
+  held->sized_bytes = held->instance->memory_bytes();
+  return held;
 }
 
-std::string ReuseVerdict(PoolState& s, ModuleEntry& e,
-                         const Instance& instance, Nanos created,
-                         uint64_t resident) {
-  const ModuleOptions& o = e.options;
-  if (o.reuse == ReuseMode::kFresh) return "fresh";
-  if (e.removed || s.shutdown.load()) return "module removed";
-  if (instance.poisoned()) return "failed call (trap, timeout or exit)";
-  if (instance.calls() >= o.max_uses) {
-    return "served " + std::to_string(instance.calls()) +
-           " calls (max_uses " + std::to_string(o.max_uses) + ")";
-  }
-  if (s.clock->Now() - created > o.max_age) {
-    return "older than max_age " + std::to_string(o.max_age.count()) + " s";
-  }
-  uint64_t grown = instance.memory_bytes() - std::min(instance.memory_bytes(),
-                                                      instance.initial_memory_bytes());
-  if (grown > o.max_growth_bytes) {
-    return "memory grew by " + std::to_string(grown) + " bytes (limit " +
-           std::to_string(o.max_growth_bytes) + ")";
-  }
-  uint32_t capacity = std::max(e.target_hot, o.min_hot);
-  if (e.hot.size() >= capacity) return "hot tier full";
-  if (static_cast<uint64_t>(s.used_bytes.load()) + resident >
-      s.options.budget_bytes) {
-    return "memory budget full";
-  }
-  return "";
-}
-
-uint32_t DropHot(PoolState& s, ModuleEntry& e, uint32_t keep) {
-  uint32_t dropped = 0;
-  while (e.hot.size() > keep) {
-    // The bottom of the LIFO stack is the least recently used.
-    s.used_bytes.fetch_sub(static_cast<int64_t>(e.hot.front().resident_bytes));
-    e.hot.erase(e.hot.begin());
-    s.instances.fetch_sub(1);
-    ++dropped;
-  }
-  return dropped;
-}
-
-void ReleaseCode(PoolState& s, ModuleEntry& e) {
-  e.prepared.reset();
-  if (e.compiled) {
-    e.compiled.reset();
-    s.used_bytes.fetch_sub(static_cast<int64_t>(e.code_bytes));
-  }
-}
-
-bool EvictOneIdle(PoolState& s, const std::string& except) {
-  std::shared_lock lock(s.modules_mu);
-  std::shared_ptr<ModuleEntry> victim;
-  double lowest = 0;
-  Nanos now = s.clock->Now();
-  for (auto& [name, entry] : s.modules) {
-    if (name == except) continue;
-    std::unique_lock l(entry->mu, std::try_to_lock);
-    if (!l.owns_lock() || entry->hot.empty() || entry->hot.size() <= entry->options.min_hot) continue;
-    double rate = entry->rate.PerSecond(now);
-    if (!victim || rate < lowest) {
-      victim = entry;
-      lowest = rate;
-    }
-  }
-  if (!victim) return false;
-  std::unique_lock l(victim->mu, std::try_to_lock);
-  if (!l.owns_lock() || victim->hot.empty()) return false;
-  DropHot(s, *victim, static_cast<uint32_t>(victim->hot.size() - 1));
-  ++victim->counters.evictions;
-  return true;
+void TakeHotLocked(ModuleEntry& e, size_t keep,
+                   std::vector<std::unique_ptr<HotInstance>>& out) {
+  if (e.hot.size() <= keep) return;
+  // The bottom of the LIFO stack is the least recently used.
+  size_t n = e.hot.size() - keep;
+  std::move(e.hot.begin(), e.hot.begin() + n, std::back_inserter(out));
+  e.hot.erase(e.hot.begin(), e.hot.begin() + n);
 }
 
 Tier CurrentTier(const ModuleEntry& e) {
   if (!e.hot.empty()) return Tier::kHot;
   if (e.prepared) return Tier::kWarm;
-  if (e.compiled) return Tier::kColdMemory;
-  if (e.on_disk) return Tier::kColdDisk;
+  if (e.code) return Tier::kColdMemory;
+  if (e.disk.held()) return Tier::kColdDisk;
   return Tier::kAbsent;
 }
 
+void CountMove(ModuleEntry& e, Tier before, Tier after, Events& events) {
+  if (after == before) return;
+  std::string detail =
+      std::string(TierName(before)) + " -> " + TierName(after);
+  if (after < before) {
+    ++e.counters.promotions;
+    events.push_back({EventKind::kPromoted, e.name, std::move(detail)});
+    return;
+  }
+  ++e.counters.demotions;
+  if (after == Tier::kAbsent) ++e.counters.evictions;
+  events.push_back({after == Tier::kAbsent ? EventKind::kEvicted
+                                           : EventKind::kDemoted,
+                    e.name, std::move(detail)});
+}
+
 void ApplyPlacement(PoolState& s, const std::shared_ptr<ModuleEntry>& entry,
-                    const Placement& p) {
+                    const Placement& p, Events& events) {
   ModuleEntry& e = *entry;
+  std::vector<std::unique_ptr<HotInstance>> dropped;
+  std::shared_ptr<ModuleCode> to_disk;
   Tier before;
+  bool load = false;
   {
-    std::lock_guard<std::mutex> lock(e.mu);
+    MutexLock lock(e.mu);
     if (e.removed) return;
     // The better of where the policy last put it and where it physically
-    // is: a hot module whose stock is momentarily used up is still hot, so
-    // placing it hot again is no promotion.
+    // is: a hot module whose stock is momentarily used up is still hot.
     before = std::min(e.tier, CurrentTier(e));
     e.tier = p.tier;
+    ++e.placement_gen;
     e.target_hot = p.tier == Tier::kHot ? std::max(p.target_hot, 1u) : 0;
-    DropHot(s, e, e.target_hot);
+    TakeHotLocked(e, e.target_hot, dropped);
     if (p.tier >= Tier::kColdMemory) e.prepared.reset();
-    if (p.tier >= Tier::kColdDisk) ReleaseCode(s, e);
-    if (p.tier == Tier::kAbsent && e.on_disk) {
-      s.cache->Remove(e.hash);
-      e.on_disk = false;
+    if (p.tier >= Tier::kColdDisk) {
+      // Cold-disk needs the code on disk before it leaves memory.
+      if (p.tier == Tier::kColdDisk && !e.disk.held() && e.code) {
+        to_disk = e.code;
+      }
+      e.code.reset();
+    }
+    if (p.tier == Tier::kAbsent) e.disk.Reset();
+    load = p.tier <= Tier::kWarm && !e.prepared;
+  }
+  dropped.clear();  // outside the lock: unmapping takes time
+  if (to_disk) {
+    StoreOnDisk(s, e, *to_disk->module);  // if it fails, the module is absent
+    to_disk.reset();
+  }
+  if (load) {
+    if (s.options.background) {
+      s.QueueLoad(entry);
+    } else {
+      ServedFrom from;
+      (void)EnsurePrepared(s, e, {.background = true}, &from);
     }
   }
-  if (p.tier <= Tier::kWarm) {
-    ServedFrom from;
-    if (!EnsurePrepared(s, e, &from).ok()) return;
-  }
-  Tier after;
-  bool refill;
+  bool refill = false;
   {
-    std::lock_guard<std::mutex> lock(e.mu);
-    after = e.target_hot > 0 ? Tier::kHot : CurrentTier(e);
-    refill = e.BelowHotTarget();
-    if (after < before) ++e.counters.promotions;
-    if (after > before) {
-      ++e.counters.demotions;
-      if (after == Tier::kAbsent) ++e.counters.evictions;
-    }
-  }
-  if (after < before) {
-    s.Emit(EventKind::kPromoted, e.name,
-           std::string(TierName(before)) + " -> " + TierName(after));
-  } else if (after > before) {
-    s.Emit(after == Tier::kAbsent ? EventKind::kEvicted : EventKind::kDemoted,
-           e.name, std::string(TierName(before)) + " -> " + TierName(after));
+    MutexLock lock(e.mu);
+    // A queued load will bring the module up to its planned tier.
+    bool queued = load && s.options.background;
+    Tier after = e.target_hot > 0 ? Tier::kHot
+                 : queued         ? e.tier
+                                  : CurrentTier(e);
+    CountMove(e, before, after, events);
+    refill = e.prepared && e.BelowHotTarget();
   }
   if (refill) s.QueueRefill(entry);
+}
+
+bool Reclaim(PoolState& s, const memory::Need& shortfall, Events& events) {
+  std::vector<std::shared_ptr<ModuleEntry>> order;
+  {
+    MutexLock lock(s.order_mu);
+    order = s.eviction_order;
+  }
+  if (order.empty()) order = Entries(s);
+  uint64_t bytes = shortfall.bytes;
+  uint32_t slots = shortfall.slots;
+  auto covered = [&] { return bytes == 0 && slots == 0; };
+  std::vector<std::unique_ptr<HotInstance>> victims;
+  std::vector<std::shared_ptr<ModuleCode>> codes;
+
+  // Idle hot instances first, least valuable module first: they are the
+  // cheapest holdings to recreate.
+  for (const auto& entry : order) {
+    if (covered()) break;
+    ModuleEntry& e = *entry;
+    MutexLock lock(e.mu);
+    size_t before = victims.size();
+    while (!covered() && e.hot.size() > e.options.min_hot) {
+      bytes -= std::min(bytes, e.hot.front()->charge.bytes());
+      slots -= std::min(slots, 1u);
+      TakeHotLocked(e, e.hot.size() - 1, victims);
+    }
+    if (size_t n = victims.size() - before; n > 0) {
+      e.counters.evictions += n;
+      events.push_back({EventKind::kEvicted, e.name,
+                        std::to_string(n) +
+                            " idle hot instance(s) freed to admit a request"});
+    }
+  }
+  // Then the code of modules with nothing live whose code is on disk.
+  for (const auto& entry : order) {
+    if (bytes == 0) break;
+    ModuleEntry& e = *entry;
+    MutexLock lock(e.mu);
+    if (!e.code || !e.hot.empty() || e.in_use > 0 || e.building > 0 ||
+        !e.disk.held() || e.code.use_count() > 1) {
+      continue;
+    }
+    Tier before = std::min(e.tier, CurrentTier(e));
+    bytes -= std::min(bytes, e.code->charge.bytes());
+    codes.push_back(std::move(e.code));
+    e.prepared.reset();
+    e.tier = Tier::kColdDisk;
+    e.target_hot = 0;
+    ++e.placement_gen;
+    CountMove(e, before, Tier::kColdDisk, events);
+  }
+  bool freed = !victims.empty() || !codes.empty();
+  victims.clear();  // their charges go back to the ledger, outside any lock
+  codes.clear();
+  return freed;
+}
+
+memory::Ledger::Reclaimer ReclaimerFor(PoolState& s,
+                                       const Admission& admission) {
+  Events* events = admission.events;
+  return [&s, events](const memory::Need& shortfall) {
+    Events local;
+    bool freed = Reclaim(s, shortfall, events ? *events : local);
+    s.events.Publish(local);
+    return freed;
+  };
 }
 
 void RecordAcquire(PoolState& s, ServedFrom from, SteadyTime start) {
   Nanos took = Since(start);
   s.acquire_latency.Record(took);
   s.acquire_by_source[int(from)].Record(took);
-}
-
-void RecordCall(PoolState& s, ModuleEntry& e, const Status& status,
-                SteadyTime start) {
-  Nanos took = Since(start);
-  s.call_latency.Record(took);
-  std::lock_guard<std::mutex> lock(e.mu);
-  e.call.Add(took);
-  if (status.code() == ErrorCode::kTrap) ++e.counters.traps;
-  if (status.code() == ErrorCode::kDeadlineExceeded) ++e.counters.timeouts;
 }
 
 }  // namespace strata

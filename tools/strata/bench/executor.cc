@@ -341,6 +341,11 @@ Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& policy,
     options.policy = policy;
     options.budget_bytes = o.budget_bytes;
     options.max_instances = o.max_instances;
+    if (engine.pooling_enabled()) {
+      // The pool may hold no more instances than the engine has slots.
+      options.max_instances =
+          std::min(options.max_instances, engine.options().pool_slots);
+    }
     options.maintain_interval = o.maintain_interval;
     if (o.virtual_clock) {
       options.clock = o.virtual_clock;

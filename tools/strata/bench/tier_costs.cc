@@ -12,7 +12,7 @@ Status Sample(Pool& pool, const std::string& name, Tier tier, ServedFrom want,
               Histogram& acquire, Histogram& call) {
   for (int i = 0; i < n; ++i) {
     if (tier != Tier::kHot) {
-      Status placed = pool.Demote(name, tier);
+      Status placed = pool.MoveTo(name, tier);
       if (!placed.ok()) return placed;
     }
     auto start = SteadyClock::now();
@@ -77,7 +77,7 @@ Result<TierCosts> MeasureTierCosts(Engine& engine, const std::string& name,
     costs.acquire[int(s.from)] = acquire[int(s.from)].Summarize();
   }
   costs.call = call.Summarize();
-  (void)(*pool)->Demote(name, Tier::kColdMemory);
+  (void)(*pool)->MoveTo(name, Tier::kColdMemory);
   for (const ModuleMetrics& m : (*pool)->Metrics().modules) {
     if (m.name == twin && m.hot > 0) costs.instance_bytes = m.hot_resident_bytes / m.hot;
     if (m.name == name) costs.code_bytes = m.code_bytes;
