@@ -14,41 +14,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Eventually;
+using testing::Recorder;
 using testing::GuestPath;
 using testing::TestEngine;
 using testing::ToBytes;
 using testing::ToString;
-
-// Records every event; tests wait for the one they expect.
-class Recorder : public EventListener {
- public:
-  void OnEvent(const Event& event) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(event);
-    cv_.notify_all();
-  }
-  // The first event of `kind` (for `module`, if given), waiting up to 10 s:
-  // long enough for a loaded machine, and only spent when the test fails.
-  std::optional<Event> WaitFor(EventKind kind, const std::string& module = "") {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<Event> found;
-    cv_.wait_for(lock, 10s, [&] {
-      for (const Event& e : events_) {
-        if (e.kind == kind && (module.empty() || e.module == module)) {
-          found = e;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Event> events_;
-};
 
 std::unique_ptr<Pool> MakePool(PoolOptions options,
                                std::shared_ptr<Recorder> recorder) {

@@ -6,9 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "strata/strata.h"
 
@@ -65,6 +71,112 @@ bool Eventually(F done) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return done();
+}
+
+// Records every event; tests wait for the one they expect.
+class Recorder : public EventListener {
+ public:
+  void OnEvent(const Event& event) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(event);
+    cv_.notify_all();
+  }
+  // The first event of `kind` (for `module`, if given), waiting up to 10 s:
+  // long enough for a loaded machine, and only spent when the test fails.
+  std::optional<Event> WaitFor(EventKind kind, const std::string& module = "") {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::optional<Event> found;
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+      for (const Event& e : events_) {
+        if (e.kind == kind && (module.empty() || e.module == module)) {
+          found = e;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+  size_t Count(EventKind kind) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t n = 0;
+    for (const Event& e : events_) n += e.kind == kind;
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Event> events_;
+};
+
+// Fails chosen fault points, and can hold one (a gate) until the test opens
+// it, to make "an operation in flight" deterministic.
+class ScriptedFaults : public FaultInjector {
+ public:
+  // Fails `point` for `module` ("" for any) with `status` from now on.
+  void Fail(FaultPoint point, std::string module, Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures_[{point, std::move(module)}] = std::move(status);
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures_.clear();
+  }
+  // The next `point` for `module` blocks until Open().
+  void Gate(FaultPoint point, std::string module) {
+    std::lock_guard<std::mutex> lock(mu_);
+    gate_ = {point, std::move(module)};
+    gated_ = false;
+    open_ = false;
+  }
+  // Waits until an operation is held at the gate (10 s at most).
+  bool WaitGated() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return gated_; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+  Status Check(FaultPoint point, std::string_view module) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (gate_ && gate_->first == point && gate_->second == module) {
+      gated_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+      gate_.reset();
+    }
+    for (const auto& key : {std::make_pair(point, std::string(module)),
+                            std::make_pair(point, std::string())}) {
+      if (auto it = failures_.find(key); it != failures_.end()) return it->second;
+    }
+    return OkStatus();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::pair<FaultPoint, std::string>, Status> failures_;
+  std::optional<std::pair<FaultPoint, std::string>> gate_;
+  bool gated_ = false, open_ = false;
+};
+
+// An engine of the test's own (a pooled engine reserves address space for
+// its slots, so keep `slots` small).
+inline std::unique_ptr<Engine> MakeEngine(
+    std::shared_ptr<FaultInjector> faults = nullptr, uint32_t slots = 64) {
+  EngineOptions options;
+  options.pool_slots = slots;
+  options.faults = std::move(faults);
+#if defined(__SANITIZE_THREAD__)
+  options.parallel_compilation = false;
+#endif
+  auto engine = Engine::Create(options);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  return engine.ok() ? std::move(*engine) : nullptr;
 }
 
 }  // namespace strata::testing

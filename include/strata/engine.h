@@ -111,7 +111,7 @@ class Engine {
   }
   // Epoch ticks that cover `timeout` (at least one; saturates for huge
   // timeouts instead of overflowing).
-  uint64_t TicksFor(std::chrono::nanoseconds timeout) const;
+  uint64_t TicksFor(std::chrono::milliseconds timeout) const;
 
   // Makes `module`.`name` importable by every module prepared after this
   // call (see the thread contract).

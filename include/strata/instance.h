@@ -101,6 +101,9 @@ class Instance {
   bool poisoned() const;
   // What the guest wrote to stderr during instantiation and reactor calls.
   std::string TakeLog();
+  // The value of an exported i32 or i64 global (tests and probes);
+  // kInvalidArgument if there is none.
+  Result<int64_t> ReadGlobal(std::string_view name);
 
  private:
   std::unique_ptr<InstanceState> state_;

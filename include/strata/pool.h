@@ -64,6 +64,8 @@ struct ModuleOptions {
   uint64_t max_growth_bytes = 16 << 20;
   InstanceLimits limits;               // memory limit, init export, ...
   std::chrono::milliseconds call_timeout{10000};
+  size_t max_input_bytes = 64 << 20;   // per Call; over it: kInvalidArgument
+  size_t max_output_bytes = 64 << 20;  // per Call; over it: kOutputTooLarge
   uint32_t max_concurrent = 0;  // leased at once; 0: the pool's cap
   uint32_t min_hot = 0;         // hot instances kept whatever the policy
   // WASI grants for every RunCommand of a command module, merged before

@@ -144,15 +144,17 @@ void Engine::RunTicker() {
   }
 }
 
-uint64_t Engine::TicksFor(std::chrono::nanoseconds timeout) const {
+uint64_t Engine::TicksFor(std::chrono::milliseconds timeout) const {
   // Past this many ticks a deadline is never reached (2^62 ms is 146
-  // million years), and the epoch arithmetic stays far from overflow.
+  // million years), and the epoch arithmetic stays far from overflow. The
+  // timeout stays in milliseconds: converting milliseconds::max() to a finer
+  // unit would overflow.
   constexpr uint64_t kMaxTicks = uint64_t{1} << 62;
-  auto tick = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.epoch_tick)
-          .count());
-  auto ns = static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0));
-  uint64_t ticks = ns / tick + (ns % tick != 0);
+  auto tick_us = static_cast<uint64_t>(options_.epoch_tick.count());
+  auto ms = static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0));
+  if (ms > kMaxTicks / 1000) return kMaxTicks;
+  uint64_t us = ms * 1000;
+  uint64_t ticks = us / tick_us + (us % tick_us != 0);
   // One more tick because the current one may be about to end.
   return std::min(std::max<uint64_t>(ticks, 1) + 1, kMaxTicks);
 }

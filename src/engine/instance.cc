@@ -383,4 +383,22 @@ std::string Instance::TakeLog() {
   return text;
 }
 
+Result<int64_t> Instance::ReadGlobal(std::string_view name) {
+  InstanceState& s = *state_;
+  auto item = s.instance->get(s.cx(), name);
+  if (!item || !std::holds_alternative<wasmtime::Global>(*item)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + " has no exported global '" + std::string(name) + "'");
+  }
+  wasmtime::Val v = std::get<wasmtime::Global>(*item).get(s.cx());
+  switch (v.kind()) {
+    case wasmtime::ValKind::I32: return int64_t{v.i32()};
+    case wasmtime::ValKind::I64: return v.i64();
+    default:
+      return Status(ErrorCode::kInvalidArgument,
+                    Who(s) + ": global '" + std::string(name) +
+                        "' is not an integer");
+  }
+}
+
 }  // namespace strata

@@ -107,7 +107,7 @@ Result<Charge> Ledger::Reserve(Account& account, Need need,
     return Charge(this, &account, need);
   }
 
-  Waiter waiter{&account, need};
+  Waiter waiter{&account, need, false, {}};
   line_.push_back(&waiter);
   waiting_.store(static_cast<uint32_t>(line_.size()));
   ++waits_;

@@ -20,15 +20,23 @@ bool RefillOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry) {
   {
     MutexLock lock(e.mu);
     if (!e.BelowHotTarget()) return false;
-    if (!e.prepared) {
-      // Code first, on the loader thread, so this one never waits for it.
+    if (!e.prepared && !e.code) {
+      // Code first, on the loader thread: no refill waits for a compile.
       lock.Unlock();
       s.QueueLoad(entry);
       return false;
     }
-    prepared = {e.code, e.prepared};
     ++e.building;
   }
+  // Linking code already in memory takes microseconds: done here.
+  ServedFrom from;
+  auto ready = EnsurePrepared(s, e, {.background = true}, &from);
+  if (!ready.ok()) {
+    MutexLock lock(e.mu);
+    --e.building;
+    return false;
+  }
+  prepared = std::move(*ready);
   auto made = MakeInstance(s, e, prepared, {.background = true});
   std::unique_ptr<HotInstance> surplus;
   bool more = false;

@@ -182,6 +182,8 @@ Result<Bytes> Lease::Call(std::string_view export_name,
   if (held_ == nullptr) return MovedFrom();
   CallOptions options;
   options.timeout = entry_->options.call_timeout;
+  options.max_input_bytes = entry_->options.max_input_bytes;
+  options.max_output_bytes = entry_->options.max_output_bytes;
   auto start = std::chrono::steady_clock::now();
   auto out = held_->instance->Call(export_name, input, options);
   Tally(*state_, *held_, out.status(), start);

@@ -243,19 +243,27 @@ void ApplyPlacement(PoolState& s, const std::shared_ptr<ModuleEntry>& entry,
     StoreOnDisk(s, e, *to_disk->module);  // if it fails, the module is absent
     to_disk.reset();
   }
+  // Linking code in memory is quick and done now; loading it from disk or
+  // compiling goes to the loader thread (inline without background threads).
+  bool queued = false;
   if (load) {
-    if (s.options.background) {
-      s.QueueLoad(entry);
-    } else {
+    bool in_memory;
+    {
+      MutexLock lock(e.mu);
+      in_memory = e.code || !e.last_code.expired();
+    }
+    if (in_memory || !s.options.background) {
       ServedFrom from;
       (void)EnsurePrepared(s, e, {.background = true}, &from);
+    } else {
+      s.QueueLoad(entry);
+      queued = true;
     }
   }
   bool refill = false;
   {
     MutexLock lock(e.mu);
     // A queued load will bring the module up to its planned tier.
-    bool queued = load && s.options.background;
     Tier after = e.target_hot > 0 ? Tier::kHot
                  : queued         ? e.tier
                                   : CurrentTier(e);
