@@ -110,6 +110,32 @@ class Recorder : public EventListener {
   std::vector<Event> events_;
 };
 
+// With no lease out and nothing being built: the ledger holds exactly what
+// the pool's tiers hold (every module's account equal to its holdings), each
+// slot is a live instance, nothing was ever above a limit, and the served
+// counters add up.
+inline void ExpectBalanced(Pool& pool) {
+  PoolMetrics m = pool.Metrics();
+  uint64_t accounts = 0;
+  uint32_t slots = 0, live = 0;
+  for (const ModuleMetrics& mm : m.modules) {
+    EXPECT_EQ(mm.in_use, 0u) << mm.name;
+    EXPECT_EQ(mm.held_bytes, mm.holdings_bytes) << mm.name;
+    accounts += mm.held_bytes;
+    slots += mm.held_slots;
+    live += mm.hot;
+  }
+  EXPECT_EQ(accounts, m.ledger.held_bytes);
+  EXPECT_EQ(slots, m.ledger.slots);
+  EXPECT_EQ(live, m.ledger.slots);
+  EXPECT_LE(m.ledger.peak_bytes, m.ledger.budget_bytes);
+  EXPECT_LE(m.ledger.peak_slots, m.ledger.max_slots);
+  EXPECT_EQ(m.ledger.violations, 0u);
+  uint64_t served = 0;
+  for (uint64_t n : m.served) served += n;
+  EXPECT_EQ(served, m.acquires);
+}
+
 // Fails chosen fault points, and can hold one (a gate) until the test opens
 // it, to make "an operation in flight" deterministic.
 class ScriptedFaults : public FaultInjector {

@@ -96,8 +96,9 @@ class Instance {
   uint64_t initial_memory_bytes() const;
   // Calls served so far.
   uint64_t calls() const;
-  // True after a trap, a timeout or an exit: the instance's state is
-  // undefined and it must not serve another call.
+  // True after a trap, a timeout, an exit or an output over its cap: the
+  // instance's state is undefined (or its guest misbehaved) and it must not
+  // serve another call.
   bool poisoned() const;
   // What the guest wrote to stderr during instantiation and reactor calls.
   std::string TakeLog();

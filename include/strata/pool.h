@@ -145,6 +145,10 @@ struct ModuleMetrics {
   // and leased instances, code, reservations in flight).
   uint64_t held_bytes = 0;
   uint32_t held_slots = 0;
+  // The charges of what its tiers hold now (hot instances and code in
+  // memory): equal to held_bytes whenever no lease is out and nothing is
+  // being built. A difference would be a leak in the accounting.
+  uint64_t holdings_bytes = 0;
   // Latest measured instance, and the allowance each lease is charged for
   // what a call dirties (the largest growth measured, decaying).
   uint64_t instance_bytes = 0, call_growth_bytes = 0;

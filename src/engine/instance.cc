@@ -52,11 +52,15 @@ Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
                         std::to_string(timeout.count()) + " ms deadline");
     }
     // A guest whose memory.grow was refused at its limit usually traps
-    // next; name the limit rather than only the trap.
-    if (s.memory && s.memory->data(s.cx()).size() + kWasmPageBytes > s.max_memory) {
+    // next; name the limit rather than only the trap. (The engine does not
+    // say whether a grow was refused; a trap with the memory within an
+    // eighth of its limit is taken as one.)
+    uint64_t size = s.memory ? s.memory->data(s.cx()).size() : 0;
+    if (size > 0 && size + std::max(kWasmPageBytes, s.max_memory / 8) > s.max_memory) {
       return Status(ErrorCode::kMemoryLimit,
                     Who(s) + ": " + std::string(what) +
-                        " trapped with its linear memory at the limit of " +
+                        " trapped with its linear memory at " +
+                        std::to_string(size) + " bytes, near its limit of " +
                         std::to_string(s.max_memory) + " bytes: " +
                         trap->message());
     }
@@ -161,11 +165,23 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   if (error != nullptr || trap != nullptr) {
     std::string message = error != nullptr ? wasmtime::Error(error).message()
                                            : wasmtime::Trap(trap).message();
-    bool limit = message.find("limit") != std::string::npos ||
-                 message.find("exceeds") != std::string::npos;
-    return Status(limit ? ErrorCode::kMemoryLimit : ErrorCode::kInstantiate,
-                  Who(*state) + ": instantiation failed (memory limit " +
-                      std::to_string(max_memory) + " bytes): " + message);
+    auto has = [&](const char* text) {
+      return message.find(text) != std::string::npos;
+    };
+    // The engine's pooled slots all in use (by this pool or another user
+    // of the engine) is capacity, not a fault of the module.
+    if (has("concurrent limit")) {
+      return Status(ErrorCode::kPoolExhausted,
+                    Who(*state) + ": no pooled instance slot free in the "
+                                  "engine: " + message);
+    }
+    bool memory = has("memory") && (has("limit") || has("exceeds"));
+    return Status(memory ? ErrorCode::kMemoryLimit : ErrorCode::kInstantiate,
+                  Who(*state) + ": instantiation failed" +
+                      (memory ? " (memory limit " + std::to_string(max_memory) +
+                                    " bytes)"
+                              : std::string()) +
+                      ": " + message);
   }
   state->instance.emplace(raw);
   if (auto mem = state->instance->get(state->cx(), "memory");
@@ -267,6 +283,8 @@ Result<Bytes> Instance::Call(std::string_view export_name,
                       std::to_string(out_addr) + ", len " +
                       std::to_string(out_len) + ")");
   }
+  // Over the cap the guest misbehaved: it is not trusted with another call.
+  if (out_len > options.max_output_bytes) s.poisoned = true;
   Result<Bytes> output =
       out_len > options.max_output_bytes
           ? Result<Bytes>(Status(

@@ -32,7 +32,11 @@ PoolMetrics Pool::Metrics() const {
     mm.in_use = e.in_use;
     mm.target_hot = e.target_hot;
     mm.rate_per_s = e.rate.PerSecond(now);
-    for (const auto& h : e.hot) mm.hot_resident_bytes += h->resident;
+    for (const auto& h : e.hot) {
+      mm.hot_resident_bytes += h->resident;
+      mm.holdings_bytes += h->charge.bytes();
+    }
+    if (e.code) mm.holdings_bytes += e.code->charge.bytes();
     mm.code_bytes = e.code ? e.code->charge.bytes() : 0;
     mm.held_bytes = e.account.bytes();
     mm.held_slots = e.account.slots();
@@ -107,6 +111,41 @@ std::string PoolMetrics::ToPrometheus() const {
     o << "strata_tier_bytes{tier=\"" << TierName(Tier(t)) << "\"} "
       << bytes_by_tier[t] << "\n";
   }
+  auto gauge = [&](const char* name, const char* help, auto value) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name
+      << " gauge\n" << name << " " << value << "\n";
+  };
+  auto counter = [&](const char* name, const char* help, auto value) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name
+      << " counter\n" << name << " " << value << "\n";
+  };
+  gauge("strata_ledger_held_bytes",
+        "Bytes the memory ledger holds: instances and code in memory.",
+        ledger.held_bytes);
+  gauge("strata_ledger_peak_bytes", "Most bytes the ledger ever held.",
+        ledger.peak_bytes);
+  gauge("strata_ledger_estimated_bytes",
+        "Of the held bytes, estimated rather than measured (per-instance "
+        "store, instance record and tables).",
+        ledger.estimated_bytes);
+  gauge("strata_ledger_slots", "Live instances (hot, leased, being made).",
+        ledger.slots);
+  gauge("strata_ledger_max_slots", "The pool's max_instances.", ledger.max_slots);
+  gauge("strata_ledger_waiting", "Requests waiting in the ledger's line.",
+        ledger.waiting);
+  counter("strata_ledger_waits_total", "Reservations that waited in line.",
+          ledger.waits);
+  counter("strata_ledger_wait_timeouts_total",
+          "Reservations that reached their deadline in line.",
+          ledger.wait_timeouts);
+  counter("strata_ledger_reclaims_total",
+          "Idle holdings freed to admit a request.", ledger.reclaims);
+  counter("strata_ledger_violations_total",
+          "Times a limit would have been passed (always 0).", ledger.violations);
+  counter("strata_listener_errors_total", "Exceptions thrown by listeners.",
+          listener_errors);
+  counter("strata_maintainer_errors_total", "Maintenance passes that failed.",
+          maintainer_errors);
   auto quantiles = [&](const char* name, const Histogram::Summary& h,
                        const std::string& labels) {
     const std::pair<const char*, uint64_t> qs[] = {
@@ -170,7 +209,21 @@ std::string PoolMetrics::ToJson() const {
   j["pressure"] = pressure();
   j["process_rss_bytes"] = process_rss_bytes;
   j["maintainer_runs"] = maintainer_runs;
+  j["maintainer_errors"] = maintainer_errors;
   j["maintainer_cpu_s"] = maintainer_cpu_s;
+  j["listener_errors"] = listener_errors;
+  j["ledger"] = {{"budget_bytes", ledger.budget_bytes},
+                 {"held_bytes", ledger.held_bytes},
+                 {"peak_bytes", ledger.peak_bytes},
+                 {"estimated_bytes", ledger.estimated_bytes},
+                 {"max_slots", ledger.max_slots},
+                 {"slots", ledger.slots},
+                 {"peak_slots", ledger.peak_slots},
+                 {"waiting", ledger.waiting},
+                 {"waits", ledger.waits},
+                 {"wait_timeouts", ledger.wait_timeouts},
+                 {"reclaims", ledger.reclaims},
+                 {"violations", ledger.violations}};
   j["acquire"] = SummaryJson(acquire);
   j["call"] = SummaryJson(call);
   for (const auto& mm : modules) {
@@ -187,6 +240,11 @@ std::string PoolMetrics::ToJson() const {
                          {"timeouts", mm.timeouts},
                          {"retired", mm.retired},
                          {"hot_resident_bytes", mm.hot_resident_bytes},
+                         {"held_bytes", mm.held_bytes},
+                         {"held_slots", mm.held_slots},
+                         {"holdings_bytes", mm.holdings_bytes},
+                         {"instance_bytes", mm.instance_bytes},
+                         {"call_growth_bytes", mm.call_growth_bytes},
                          {"code_bytes", mm.code_bytes},
                          {"instantiate_ms", mm.instantiate_ms},
                          {"load_ms", mm.load_ms},

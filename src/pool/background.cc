@@ -12,8 +12,8 @@ namespace {
 // Listener failures reported on stderr before going quiet (all are counted).
 constexpr uint64_t kReportedListenerErrors = 5;
 
-// Instantiates one hot instance for `e` if it is still below target and the
-// ledger has room without anyone waiting; true if more are needed.
+}  // namespace
+
 bool RefillOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry) {
   ModuleEntry& e = *entry;
   Prepared prepared;
@@ -55,6 +55,8 @@ bool RefillOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry) {
   }
   return more;
 }
+
+namespace {
 
 // Brings a module's code up to warm for its placement, then its hot tier.
 void LoadOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry) {

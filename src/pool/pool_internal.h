@@ -63,6 +63,11 @@ bool Reclaim(PoolState& s, const memory::Need& shortfall, Events& events)
 // The Ledger::Reclaimer for `admission`.
 memory::Ledger::Reclaimer ReclaimerFor(PoolState& s, const Admission& admission);
 
+// Instantiates one hot instance for the module if it is below its target
+// and the ledger has room without anyone waiting; true if more are needed.
+bool RefillOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry)
+    EXCLUDES(entry->mu);
+
 // Takes back a leased instance: to hot if it may serve again, else drops it.
 void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
                     std::unique_ptr<HotInstance> held) EXCLUDES(entry->mu);

@@ -270,7 +270,15 @@ void ApplyPlacement(PoolState& s, const std::shared_ptr<ModuleEntry>& entry,
     CountMove(e, before, after, events);
     refill = e.prepared && e.BelowHotTarget();
   }
-  if (refill) s.QueueRefill(entry);
+  if (!refill) return;
+  if (s.options.background) {
+    s.QueueRefill(entry);
+  } else {
+    // No threads: stock the hot tier now, so tiers move only when the
+    // caller moves them (tests, benchmarks, virtual time).
+    while (RefillOne(s, entry)) {
+    }
+  }
 }
 
 bool Reclaim(PoolState& s, const memory::Need& shortfall, Events& events) {
