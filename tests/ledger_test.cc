@@ -171,7 +171,7 @@ TEST(LedgerStressTest, NeverAboveItsLimitsUnderThreads) {
           held.erase(held.begin() + rng() % held.size());
           continue;
         }
-        auto r = ledger.Reserve(a, {rng() % 4000, rng() % 2},
+        auto r = ledger.Reserve(a, {rng() % 4000, static_cast<uint32_t>(rng() % 2)},
                                 clock->DeadlineAfter(1ms), nullptr);
         if (!r.ok()) {
           ++refused;

@@ -2,8 +2,8 @@
 // style, 16 sub-buckets per power of two, so quantiles are within ~6%)
 // recorded with one relaxed atomic increment.
 //
-// Thread contract: Record() is thread-safe and lock-free; Snapshot() may run
-// concurrently with it and sees each record or not.
+// Thread contract: Record() is thread-safe and lock-free; Summarize() and
+// the other readers may run concurrently with it and see each record or not.
 #ifndef STRATA_HISTOGRAM_H_
 #define STRATA_HISTOGRAM_H_
 
@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace strata {
@@ -30,6 +31,8 @@ class Histogram {
              max_ns = 0;
   };
   Summary Summarize() const;
+  // The summary of several histograms' records taken together.
+  static Summary Summarize(std::span<const Histogram* const> histograms);
   // Value at quantile q in [0, 1] (bucket upper bound).
   uint64_t Quantile(double q) const;
   // Counts per bucket, for merging and CDFs.
@@ -39,8 +42,8 @@ class Histogram {
  private:
   static int BucketOf(uint64_t value);
 
+  // Three relaxed atomics per record (the count is the buckets' sum).
   std::array<std::atomic<uint64_t>, kBuckets> counts_{};
-  std::atomic<uint64_t> total_{0};
   std::atomic<uint64_t> sum_ns_{0};
   std::atomic<uint64_t> max_ns_{0};
 };

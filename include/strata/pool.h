@@ -172,7 +172,10 @@ struct LedgerMetrics {
 struct PoolMetrics {
   std::vector<ModuleMetrics> modules;
   uint64_t served[kServedFromCount] = {};
-  uint64_t acquires = 0, exhausted = 0;
+  // Pool-wide, since creation (modules removed since included): acquires
+  // served, by tier in served[]; acquires that returned an error; and of
+  // those, the ones that found no capacity (kPoolExhausted, kMemoryLimit).
+  uint64_t acquires = 0, acquire_errors = 0, exhausted = 0;
   // Acquires waiting now, in the ledger's line or a module's own cap line.
   uint32_t acquires_waiting = 0;
   uint64_t promotions = 0, demotions = 0, evictions = 0;
@@ -274,6 +277,10 @@ class Pool {
 
  private:
   Pool(Engine* engine, PoolOptions options, std::unique_ptr<Policy> policy);
+  // Moves `state` into the lease it returns, and only then.
+  static Result<Lease> AcquireFrom(std::shared_ptr<PoolState>& state,
+                                   const std::string& name,
+                                   std::chrono::milliseconds timeout);
 
   Engine* engine_;
   std::shared_ptr<PoolState> state_;  // shared with leases

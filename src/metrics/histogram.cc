@@ -1,5 +1,6 @@
 #include "strata/histogram.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace strata {
@@ -23,7 +24,6 @@ uint64_t Histogram::BucketUpperBound(int bucket) {
 void Histogram::Record(std::chrono::nanoseconds value) {
   uint64_t v = value.count() > 0 ? static_cast<uint64_t>(value.count()) : 0;
   counts_[BucketOf(v)].fetch_add(1, std::memory_order_relaxed);
-  total_.fetch_add(1, std::memory_order_relaxed);
   sum_ns_.fetch_add(v, std::memory_order_relaxed);
   uint64_t max = max_ns_.load(std::memory_order_relaxed);
   while (v > max &&
@@ -33,7 +33,6 @@ void Histogram::Record(std::chrono::nanoseconds value) {
 
 void Histogram::Reset() {
   for (auto& c : counts_) c.store(0, std::memory_order_relaxed);
-  total_.store(0, std::memory_order_relaxed);
   sum_ns_.store(0, std::memory_order_relaxed);
   max_ns_.store(0, std::memory_order_relaxed);
 }
@@ -74,20 +73,29 @@ uint64_t Histogram::Quantile(double q) const {
 }
 
 Histogram::Summary Histogram::Summarize() const {
+  const Histogram* self = this;
+  return Summarize(std::span<const Histogram* const>(&self, 1));
+}
+
+Histogram::Summary Histogram::Summarize(
+    std::span<const Histogram* const> histograms) {
   Summary s;
-  s.count = total_.load(std::memory_order_relaxed);
+  std::vector<uint64_t> counts(kBuckets, 0);
+  uint64_t sum = 0;
+  for (const Histogram* h : histograms) {
+    for (int i = 0; i < kBuckets; ++i) {
+      counts[i] += h->counts_[i].load(std::memory_order_relaxed);
+    }
+    sum += h->sum_ns_.load(std::memory_order_relaxed);
+    s.max_ns = std::max(s.max_ns, h->max_ns_.load(std::memory_order_relaxed));
+  }
+  for (uint64_t c : counts) s.count += c;
   if (s.count == 0) return s;
-  s.mean_ns = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) /
-              static_cast<double>(s.count);
-  s.max_ns = max_ns_.load(std::memory_order_relaxed);
-  // One copy of the buckets serves every quantile.
-  std::vector<uint64_t> counts = Counts();
-  uint64_t total = 0;
-  for (uint64_t c : counts) total += c;
-  s.p50_ns = QuantileOf(counts, total, 0.5, s.max_ns);
-  s.p95_ns = QuantileOf(counts, total, 0.95, s.max_ns);
-  s.p99_ns = QuantileOf(counts, total, 0.99, s.max_ns);
-  s.p999_ns = QuantileOf(counts, total, 0.999, s.max_ns);
+  s.mean_ns = static_cast<double>(sum) / static_cast<double>(s.count);
+  s.p50_ns = QuantileOf(counts, s.count, 0.5, s.max_ns);
+  s.p95_ns = QuantileOf(counts, s.count, 0.95, s.max_ns);
+  s.p99_ns = QuantileOf(counts, s.count, 0.99, s.max_ns);
+  s.p999_ns = QuantileOf(counts, s.count, 0.999, s.max_ns);
   for (int i = 0; i < kBuckets; ++i) {
     if (counts[i] > 0) {
       s.min_ns = i < (1 << kSubBits) ? static_cast<uint64_t>(i)

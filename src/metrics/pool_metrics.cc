@@ -45,10 +45,6 @@ PoolMetrics Pool::Metrics() const {
     mm.instantiate_ms = e.instantiate.seconds * 1e3;
     mm.load_ms = e.load.seconds * 1e3;
     mm.compile_ms = e.compile.seconds * 1e3;
-    for (int i = 0; i < kServedFromCount; ++i) {
-      m.served[i] += mm.served[i];
-      m.acquires += mm.served[i];
-    }
     m.promotions += mm.promotions;
     m.demotions += mm.demotions;
     m.evictions += mm.evictions;
@@ -78,11 +74,16 @@ PoolMetrics Pool::Metrics() const {
   m.maintainer_cpu_s =
       s.maintainer_cpu_ns.load(std::memory_order_relaxed) / 1e9;
   m.listener_errors = s.events.errors();
-  m.acquire = s.acquire_latency.Summarize();
+  const Histogram* sources[kServedFromCount];
+  for (int i = 0; i < kServedFromCount; ++i) sources[i] = &s.acquire_by_source[i];
+  m.acquire = Histogram::Summarize(sources);
   m.call = s.call_latency.Summarize();
   for (int i = 0; i < kServedFromCount; ++i) {
     m.acquire_by_source[i] = s.acquire_by_source[i].Summarize();
+    m.served[i] = m.acquire_by_source[i].count;
+    m.acquires += m.served[i];
   }
+  m.acquire_errors = s.acquire_errors.load(std::memory_order_relaxed);
   return m;
 }
 
@@ -199,6 +200,7 @@ std::string PoolMetrics::ToJson() const {
     j["tier_bytes"][TierName(Tier(t))] = bytes_by_tier[t];
   }
   j["acquires"] = acquires;
+  j["acquire_errors"] = acquire_errors;
   j["exhausted"] = exhausted;
   j["acquires_waiting"] = acquires_waiting;
   j["promotions"] = promotions;

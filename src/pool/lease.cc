@@ -2,6 +2,7 @@
 // dropped), re-measuring what it holds.
 #include <algorithm>
 
+#include "internal/cycle_clock.h"
 #include "pool/pool_internal.h"
 
 namespace strata {
@@ -15,8 +16,9 @@ constexpr uint64_t kReuseMeasureEvery = 16;
 // learn what a call dirties (and every one whose memory grew).
 constexpr uint64_t kFreshMeasureEvery = 8;
 
+// `size`: the instance's linear memory now.
 Retire Verdict(const PoolState& s, const ModuleEntry& e, const HotInstance& h,
-               std::string* detail) REQUIRES(e.mu) {
+               uint64_t size, std::string* detail) REQUIRES(e.mu) {
   const ModuleOptions& o = e.options;
   const Instance& instance = *h.instance;
   if (o.reuse == ReuseMode::kFresh) return Retire::kFresh;
@@ -30,11 +32,11 @@ Retire Verdict(const PoolState& s, const ModuleEntry& e, const HotInstance& h,
               " calls (max_uses " + std::to_string(o.max_uses) + ")";
     return Retire::kMaxUses;
   }
-  if (s.clock->Now() - h.created > o.max_age) {
+  // Its age when this lease began: no clock read on the return path.
+  if (h.leased_at - h.created > o.max_age) {
     *detail = "older than max_age " + std::to_string(o.max_age.count()) + " s";
     return Retire::kMaxAge;
   }
-  uint64_t size = instance.memory_bytes();
   uint64_t grown = size - std::min(size, instance.initial_memory_bytes());
   if (grown > o.max_growth_bytes) {
     *detail = "memory grew by " + std::to_string(grown) + " bytes (limit " +
@@ -53,7 +55,8 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
   const Instance& instance = *h->instance;
   bool reuse = e.options.reuse == ReuseMode::kReuse;
   uint64_t calls = instance.calls();
-  bool grew = instance.memory_bytes() > h->sized_bytes;
+  uint64_t size = instance.memory_bytes();
+  bool grew = size > h->sized_bytes;
   bool measure =
       calls > 0 &&
       (grew || (reuse ? h->measured_calls == 0 ||
@@ -83,7 +86,7 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
       e.call_growth_bytes =
           std::max(growth, e.call_growth_bytes - e.call_growth_bytes / 16);
     }
-    why = Verdict(s, e, *h, &detail);
+    why = Verdict(s, e, *h, size, &detail);
     // A request waiting in the ledger's line gets this slot instead. Read
     // under e.mu: a waiter enqueues before it scans the hot tiers (which
     // takes e.mu), so either it sees this instance or we see it waiting.
@@ -93,7 +96,7 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
                            kInstanceOverheadEstimate)) {
         h->resident = resident;
         h->measured_calls = calls;
-        h->sized_bytes = instance.memory_bytes();
+        h->sized_bytes = size;
       } else {
         why = Retire::kBudget;
         detail = "re-measured at " + std::to_string(resident) +
@@ -166,8 +169,9 @@ Status MovedFrom() {
 
 // Counts one call in the lease's tally and the pool's histogram.
 void Tally(PoolState& s, HotInstance& held, const Status& status,
-           std::chrono::steady_clock::time_point start) {
-  Nanos took = Since(start);
+           uint64_t start_ticks) {
+  Nanos took = internal::CycleClock::Between(start_ticks,
+                                             internal::CycleClock::Now());
   s.call_latency.Record(took);
   ++held.tally.calls;
   held.tally.time += took;
@@ -184,7 +188,7 @@ Result<Bytes> Lease::Call(std::string_view export_name,
   options.timeout = entry_->options.call_timeout;
   options.max_input_bytes = entry_->options.max_input_bytes;
   options.max_output_bytes = entry_->options.max_output_bytes;
-  auto start = std::chrono::steady_clock::now();
+  uint64_t start = internal::CycleClock::Now();
   auto out = held_->instance->Call(export_name, input, options);
   Tally(*state_, *held_, out.status(), start);
   return out;
@@ -194,7 +198,7 @@ Result<CommandOutput> Lease::RunCommand(CommandRequest request) {
   if (held_ == nullptr) return MovedFrom();
   if (request.timeout.count() == 0) request.timeout = entry_->options.call_timeout;
   request.wasi = MergeCapabilities(entry_->options.wasi, request.wasi);
-  auto start = std::chrono::steady_clock::now();
+  uint64_t start = internal::CycleClock::Now();
   auto out = held_->instance->RunCommand(request);
   Tally(*state_, *held_, out.status(), start);
   return out;

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include "internal/cycle_clock.h"
 #include "internal/sha256.h"
 #include "pool/pool_internal.h"
 
@@ -171,6 +172,7 @@ Pool::Pool(Engine* engine, PoolOptions options, std::unique_ptr<Policy> policy)
   state_ = std::make_shared<PoolState>(engine, std::move(options),
                                        std::move(policy), std::move(clock),
                                        std::move(cache));
+  internal::CycleClock::NanosPerTick();  // calibrated here, not on a request
   if (state_->options.background) StartBackground(*state_);
 }
 
@@ -337,26 +339,35 @@ Status Pool::RemoveModule(const std::string& name,
 Result<Lease> Pool::Acquire(const std::string& name,
                             std::chrono::milliseconds timeout) {
   // Our own reference: the pool may be shut down or destroyed while we
-  // wait, and the lease we return keeps the state alive.
+  // wait (so `this` is not touched after the wait), and the lease we
+  // return keeps the state alive.
   std::shared_ptr<PoolState> state = state_;
+  Result<Lease> lease = AcquireFrom(state, name, timeout);
+  // On success the lease took `state`; on failure we still hold it.
+  if (!lease.ok()) state->acquire_errors.fetch_add(1, std::memory_order_relaxed);
+  return lease;
+}
+
+Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
+                                const std::string& name,
+                                std::chrono::milliseconds timeout) {
   PoolState& s = *state;
   if (s.shutdown.load()) {
     return Status(ErrorCode::kShutdown, "pool is shutting down");
   }
-  auto start = std::chrono::steady_clock::now();
+  uint64_t start = internal::CycleClock::Now();
   auto found = FindEntry(s, name);
   if (!found.ok()) return found.status();
   std::shared_ptr<ModuleEntry> entry = std::move(*found);
   ModuleEntry& e = *entry;
-  Nanos deadline = s.clock->DeadlineAfter(timeout);
+  Nanos now = s.clock->Now();  // the one reading of the pool's clock
+  Nanos deadline = Clock::SaturatingAdd(now, timeout);
   Events events;
   {
     MutexLock lock(e.mu);
-    Nanos now = s.clock->Now();
-    e.rate.Record(now);
     e.last_acquire = now;
     // A rate that doubled since the last pass deserves a new plan now.
-    if (double rate = e.rate.PerSecond(now); rate > 2 * e.planned_rate + 1) {
+    if (double rate = e.rate.Record(now); rate > 2 * e.planned_rate + 1) {
       e.planned_rate = rate;
       s.RequestMaintenance();
     }
@@ -372,6 +383,7 @@ Result<Lease> Pool::Acquire(const std::string& name,
     if (!e.hot.empty()) {
       std::unique_ptr<HotInstance> held = std::move(e.hot.back());
       e.hot.pop_back();
+      held->leased_at = now;
       ++e.counters.served[int(ServedFrom::kHot)];
       bool refill = e.BelowHotTarget();
       lock.Unlock();
@@ -412,6 +424,7 @@ Result<Lease> Pool::Acquire(const std::string& name,
     return made.status();
   }
   s.events.Publish(events);
+  (*made)->leased_at = now;
   // Served below hot: the tier ran dry or the module is not hot yet; the
   // policy decides whether that changes its placement (and sees pressure).
   s.RequestMaintenance();

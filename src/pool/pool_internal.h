@@ -87,8 +87,8 @@ void ApplyPlacement(PoolState& s, const std::shared_ptr<ModuleEntry>& entry,
 void CountMove(ModuleEntry& e, Tier before, Tier after, Events& events)
     REQUIRES(e.mu);
 
-void RecordAcquire(PoolState& s, ServedFrom from,
-                   std::chrono::steady_clock::time_point start);
+// Records an acquire's latency from `start_ticks` (internal::CycleClock).
+void RecordAcquire(PoolState& s, ServedFrom from, uint64_t start_ticks);
 
 Nanos Since(std::chrono::steady_clock::time_point start);
 

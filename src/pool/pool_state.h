@@ -60,6 +60,7 @@ struct HotInstance {
   std::unique_ptr<Instance> instance;
   memory::Charge charge;  // 1 slot; resident + overhead + call allowance
   Nanos created{0};
+  Nanos leased_at{0};           // the pool clock when its lease began
   uint64_t resident = 0;        // linear memory's resident pages, measured
   uint64_t measured_calls = 0;  // instance->calls() when it was measured
   uint64_t sized_bytes = 0;     // linear memory's size when it was measured
@@ -208,9 +209,11 @@ struct PoolState {
   std::atomic<bool> shutdown{false};
   std::atomic<bool> pressure_high{false};
 
-  Histogram acquire_latency, call_latency;
+  // Acquire latency by the tier that served (their counts are the pool's
+  // served totals; the overall summary merges them), and call latency.
   Histogram acquire_by_source[kServedFromCount];
-  std::atomic<uint64_t> exhausted{0};
+  Histogram call_latency;
+  std::atomic<uint64_t> exhausted{0}, acquire_errors{0};
   EventHub events;
 
   // The policy's ranking from its last pass, least valuable first: whom to

@@ -4,6 +4,7 @@
 // size once it does.
 #include <algorithm>
 
+#include "internal/cycle_clock.h"
 #include "pool/pool_internal.h"
 
 namespace strata {
@@ -348,10 +349,9 @@ memory::Ledger::Reclaimer ReclaimerFor(PoolState& s,
   };
 }
 
-void RecordAcquire(PoolState& s, ServedFrom from, SteadyTime start) {
-  Nanos took = Since(start);
-  s.acquire_latency.Record(took);
-  s.acquire_by_source[int(from)].Record(took);
+void RecordAcquire(PoolState& s, ServedFrom from, uint64_t start_ticks) {
+  s.acquire_by_source[int(from)].Record(
+      internal::CycleClock::Between(start_ticks, internal::CycleClock::Now()));
 }
 
 }  // namespace strata

@@ -76,6 +76,7 @@ void AddBenchCommand(CLI::App& app, ExitCode& exit_code) {
   });
   AddBenchTiersCommand(*cmd, exit_code);
   AddBenchValidateCommand(*cmd, exit_code);
+  AddBenchSoakCommand(*cmd, exit_code);
 }
 
 }  // namespace strata::cli

@@ -120,7 +120,9 @@ Result<CommandOutput> RunRepeated(Engine& engine,
           ? request.timeout
           : std::chrono::milliseconds(std::chrono::hours(24));
   start = Clock::now();
-  if (Status added = (*pool)->AddModule(name, bytes, options); !added.ok()) {
+  // The module compiled above is registered as it is, not compiled again.
+  if (Status added = (*pool)->AddModule(name, bytes, module, options);
+      !added.ok()) {
     return added;
   }
   t.register_ms = MsSince(start);

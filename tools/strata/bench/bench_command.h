@@ -57,6 +57,7 @@ std::string SafeName(std::string name);
 
 void AddBenchTiersCommand(CLI::App& bench, ExitCode& exit_code);
 void AddBenchValidateCommand(CLI::App& bench, ExitCode& exit_code);
+void AddBenchSoakCommand(CLI::App& bench, ExitCode& exit_code);
 
 }  // namespace strata::cli
 
