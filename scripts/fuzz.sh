@@ -15,10 +15,11 @@ work="$build/fuzz/work"
 mkdir -p "$work" "$build/fuzz/findings"
 
 seed() {  # seed TARGET FILES...: copies FILES into TARGET's corpus once
-  local dir="$work/corpus/$1"
+  local dir="$work/corpus/$1" f
   shift
   mkdir -p "$dir"
-  [[ -n "$(ls -A "$dir")" ]] || cp "$@" "$dir/"
+  [[ -z "$(ls -A "$dir")" ]] || return 0
+  for f in "$@"; do cp "$f" "$dir/$(echo "$f" | tr / _)"; done
 }
 seed module_fuzzer "$build"/guests/*.wasm "$build"/guests/*.wat
 seed reactor_input_fuzzer tests/data/web-pages/*/source.html tests/data/html/*.html
