@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "bench/executor.h"
-#include "bench/workload.h"
+#include "replay/executor.h"
+#include "replay/workload.h"
 #include "strata/wasi.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -29,7 +29,8 @@ const char* TierName(Tier tier);
 // What the pool knows about one module when the policy runs. Costs and sizes
 // are measurements (0 until first measured).
 struct ModuleView {
-  uint32_t id = 0;
+  uint32_t id = 0;              // this pass's index, echoed in the Placement
+  uint32_t key = 0;             // the module's, stable across passes
   double rate_per_s = 0;        // decayed acquire rate
   double idle_s = 0;            // since the last acquire
   uint32_t hot = 0;             // idle hot instances now
@@ -41,8 +42,9 @@ struct ModuleView {
   double load_s = 0;            // cold -> warm cost (deserialize or link)
   double compile_s = 0;         // absent -> cold cost
   double call_s = 0;            // mean call duration
-  uint64_t instance_bytes = 0;  // resident bytes of one hot instance
+  uint64_t instance_bytes = 0;  // what the ledger charges one instance
   uint64_t code_bytes = 0;      // compiled code held by warm/cold-memory
+  uint64_t acquires = 0;        // since registration (a policy diffs them)
 };
 
 struct PolicyLimits {
@@ -50,12 +52,16 @@ struct PolicyLimits {
   uint32_t max_instances = 0;   // pool-wide hot + in-use instance cap
   std::chrono::nanoseconds hot_keep_alive{};   // PoolOptions::idle_timeout
   std::chrono::nanoseconds warm_keep_alive{};
+  std::chrono::nanoseconds now{};  // the pool's clock at this pass
 };
 
 struct Placement {
   uint32_t id = 0;
   Tier tier = Tier::kColdMemory;
   uint32_t target_hot = 0;  // hot instances to keep stocked
+  // Within a tier, what a request that needs room evicts first: the lowest
+  // rank (ties: the lowest rate). 0 unless the policy ranks its modules.
+  double rank = 0;
 };
 
 class Policy {
@@ -82,6 +88,12 @@ std::unique_ptr<Policy> MakeStrataPolicy();
 
 // "riptide" or "strata"; nullptr for an unknown name.
 std::unique_ptr<Policy> MakePolicy(const std::string& name);
+
+// Hot instances a module can keep busy: those taken while one is being
+// replaced or is serving (Little's law over instantiate + call time),
+// doubled for bursts, plus one; at least 1, at most its cap and
+// `limits.max_instances`.
+uint32_t HotInstancesNeeded(const ModuleView& m, const PolicyLimits& limits);
 
 }  // namespace strata
 

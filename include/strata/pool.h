@@ -271,6 +271,8 @@ class Pool {
   Status MoveTo(const std::string& name, Tier tier);
 
   PoolMetrics Metrics() const;
+  // The ledger alone: cheap enough to read on every request.
+  LedgerMetrics LedgerNow() const;
   void AddListener(std::shared_ptr<EventListener> listener);
   const Policy& policy() const;
   Engine& engine() { return *engine_; }

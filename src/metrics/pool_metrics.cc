@@ -17,11 +17,18 @@ double PoolMetrics::pressure() const {
   return budget_bytes == 0 ? 0 : static_cast<double>(used_bytes) / budget_bytes;
 }
 
+LedgerMetrics Pool::LedgerNow() const {
+  memory::Ledger::Totals t = state_->ledger.totals();
+  return {t.budget_bytes,  t.held_bytes, t.peak_bytes, t.max_slots,
+          t.slots,         t.peak_slots, t.waiting,    t.waits,
+          t.wait_timeouts, t.reclaims,   t.violations,
+          uint64_t{t.slots} * kInstanceOverheadEstimate};
+}
+
 PoolMetrics Pool::Metrics() const {
   const PoolState& s = *state_;
   PoolMetrics m;
   auto now = s.clock->Now();
-  uint32_t live_instances = 0;
   for (const auto& entry : Entries(s)) {
     ModuleEntry& e = *entry;
     MutexLock lock(e.mu);
@@ -55,19 +62,14 @@ PoolMetrics Pool::Metrics() const {
       m.bytes_by_tier[int(code_tier)] += mm.code_bytes;
     }
     m.instances_by_tier[int(mm.tier)] += mm.tier == Tier::kHot ? 0 : 1;
-    live_instances += mm.held_slots;
     m.acquires_waiting += static_cast<uint32_t>(e.cap_line.size());
     m.modules.push_back(std::move(mm));
   }
   m.exhausted = s.exhausted.load(std::memory_order_relaxed);
   m.budget_bytes = s.options.budget_bytes;
-  memory::Ledger::Totals t = s.ledger.totals();
-  m.used_bytes = t.held_bytes;
-  m.acquires_waiting += t.waiting;
-  m.ledger = {t.budget_bytes, t.held_bytes,  t.peak_bytes,    t.max_slots,
-              t.slots,        t.peak_slots,  t.waiting,       t.waits,
-              t.wait_timeouts, t.reclaims,   t.violations,
-              uint64_t{live_instances} * kInstanceOverheadEstimate};
+  m.ledger = LedgerNow();
+  m.used_bytes = m.ledger.held_bytes;
+  m.acquires_waiting += m.ledger.waiting;
   m.process_rss_bytes = internal::ProcessRssBytes();
   m.maintainer_runs = s.maintainer_runs.load(std::memory_order_relaxed);
   m.maintainer_errors = s.maintainer_errors.load(std::memory_order_relaxed);

@@ -95,27 +95,12 @@ class StrataPolicy final : public Policy {
     return m.instance_bytes > 0 ? m.instance_bytes : kUnmeasuredBytes;
   }
 
-  // Hot instances a module can use: those taken while one is being
-  // replaced or is busy (Little's law over instantiate + call time), with
-  // headroom for bursts; at least one.
-  static uint32_t HotNeeded(const ModuleView& m, const PolicyLimits& limits) {
-    double busy = m.rate_per_s * (m.instantiate_s + m.call_s);
-    // Clamped before the cast: a huge rate or cost (or NaN) must not
-    // overflow uint32_t.
-    double want = std::ceil(2 * busy) + 1;
-    double cap = std::max<uint32_t>(limits.max_instances, 1);
-    uint32_t need = want >= 1 && want <= cap ? static_cast<uint32_t>(want)
-                                             : (want > cap ? cap : 1);
-    if (m.max_concurrent > 0) need = std::min(need, m.max_concurrent);
-    return std::max<uint32_t>(need, 1);
-  }
-
   // The k-th hot instance saves an instantiation for the requests that find
   // at least k instances needed; that share shrinks with k.
   static void PushHot(std::priority_queue<Step>& heap, const ModuleView& m,
                       uint32_t index, uint32_t k, const PolicyLimits& limits) {
     if (m.idle_s >= Seconds(limits.hot_keep_alive)) return;
-    if (m.rate_per_s < kMinRate || k > HotNeeded(m, limits)) return;
+    if (m.rate_per_s < kMinRate || k > HotInstancesNeeded(m, limits)) return;
     double saved = std::max(m.instantiate_s, 1e-6);
     double value = m.rate_per_s * saved / k;
     heap.push({value / InstanceBytes(m), index, k, InstanceBytes(m)});
@@ -123,6 +108,20 @@ class StrataPolicy final : public Policy {
 };
 
 }  // namespace
+
+uint32_t HotInstancesNeeded(const ModuleView& m, const PolicyLimits& limits) {
+  double busy = m.rate_per_s * (m.instantiate_s + m.call_s);
+  // Clamped before the cast: a huge rate or cost (or NaN) must not
+  // overflow uint32_t.
+  // Instances busy at once, doubled, plus one to serve while one is made
+  // (the floor: a module busy a thousandth of the time needs one, not two).
+  double want = std::floor(2 * busy) + 1;
+  double cap = std::max<uint32_t>(limits.max_instances, 1);
+  uint32_t need = want >= 1 && want <= cap ? static_cast<uint32_t>(want)
+                                           : (want > cap ? cap : 1);
+  if (m.max_concurrent > 0) need = std::min(need, m.max_concurrent);
+  return std::max<uint32_t>(need, 1);
+}
 
 std::unique_ptr<Policy> MakeStrataPolicy() {
   return std::make_unique<StrataPolicy>();

@@ -23,6 +23,7 @@ Nanos ThreadCpuTime() {
 ModuleView ViewOf(ModuleEntry& e, uint32_t index, Nanos now) REQUIRES(e.mu) {
   ModuleView v;
   v.id = index;
+  v.key = e.id;
   v.rate_per_s = e.rate.PerSecond(now);
   v.idle_s = e.last_acquire.count() == 0
                  ? 1e9
@@ -39,6 +40,7 @@ ModuleView ViewOf(ModuleEntry& e, uint32_t index, Nanos now) REQUIRES(e.mu) {
   v.instance_bytes =
       e.instance_bytes + e.call_growth_bytes + kInstanceOverheadEstimate;
   v.code_bytes = e.code_bytes;
+  v.acquires = e.acquires;
   return v;
 }
 
@@ -134,6 +136,7 @@ void Maintain(PoolState& s) {
       limits.max_instances = s.options.max_instances;
       limits.hot_keep_alive = s.options.idle_timeout;
       limits.warm_keep_alive = s.options.warm_keep_alive;
+      limits.now = now;
 
       // Pressure is reported as found, even when this pass resolves it.
       uint64_t threshold = s.pressure_bytes();
@@ -154,6 +157,7 @@ void Maintain(PoolState& s) {
       }
       std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
         if (a.first.tier != b.first.tier) return a.first.tier > b.first.tier;
+        if (a.first.rank != b.first.rank) return a.first.rank < b.first.rank;
         return a.second < b.second;
       });
       {

@@ -134,6 +134,7 @@ struct ModuleEntry {
   DecayingRate rate GUARDED_BY(mu);
   double planned_rate GUARDED_BY(mu) = 0;  // the rate the last pass saw
   Nanos last_acquire GUARDED_BY(mu){0};
+  uint64_t acquires GUARDED_BY(mu) = 0;  // since registration
   CostEstimate instantiate GUARDED_BY(mu);
   CostEstimate load GUARDED_BY(mu);
   CostEstimate compile GUARDED_BY(mu);

@@ -47,10 +47,5 @@ std::string FormatMs(std::chrono::nanoseconds d) {
   return Fixed(d.count() / 1e6, 3) + " ms";
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 }  // namespace strata::cli

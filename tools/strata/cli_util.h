@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "replay/format.h"
 #include "strata/strata.h"
 
 namespace strata::cli {
@@ -21,11 +22,9 @@ std::unique_ptr<Engine> MakeEngine();
 int Fail(const Status& status);
 // Milliseconds with three decimals, e.g. "12.345 ms".
 std::string FormatMs(std::chrono::nanoseconds d);
-// `v` with `digits` decimals, e.g. Fixed(2.5, 1) == "2.5".
-std::string Fixed(double v, int digits);
-// Nanoseconds as microseconds and bytes as MiB, one decimal, no unit.
-inline std::string Us(double ns) { return Fixed(ns / 1e3, 1); }
-inline std::string Mib(double bytes) { return Fixed(bytes / 1048576.0, 1); }
+using bench::Fixed;
+using bench::Mib;
+using bench::Us;
 
 }  // namespace strata::cli
 

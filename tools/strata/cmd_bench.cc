@@ -7,45 +7,35 @@
 #include <fstream>
 #include <iostream>
 
-#include "bench/bench_command.h"
-#include "bench/report.h"
+#include "bench_command.h"
+#include "replay/report.h"
 #include "cli_util.h"
 #include "commands.h"
 
 namespace strata::cli {
 namespace {
 
-using bench::ReplayOptions;
 using bench::RunResult;
 
 int Bench(const BenchOptions& o, const std::string& command) {
   auto engine = MakeEngine();
-  auto workload = bench::MakeWorkload(o.workload, o.WorkloadParams());
-  if (!workload.ok()) return Fail(workload.status());
-  bool is_azure = o.workload.rfind("azure:", 0) == 0;
-  bool virtual_time = o.mode == "virtual" || (o.mode == "auto" && is_azure);
-  auto policies = o.Policies(is_azure);
+  auto policies = o.Policies();
   if (!policies.ok()) return Fail(policies.status());
-
-  std::fprintf(stderr, "strata bench: %s: %zu modules, %zu arrivals over %.0f s (%s)\n",
-               workload->name.c_str(), workload->modules.size(),
-               workload->arrivals.size(), o.duration_s,
-               virtual_time ? "virtual time" : "wall clock");
-  auto working_set = bench::MeasureWorkingSet(*engine, *workload);
-  if (!working_set.ok()) return Fail(working_set.status());
-  auto budget = bench::ParseBudget(o.budget, *working_set);
+  auto prepared = PrepareWorkload(*engine, o);
+  if (!prepared.ok()) return Fail(prepared.status());
+  auto budget = bench::ParseBudget(o.budget, prepared->working_set_bytes);
   if (!budget.ok()) return Fail(budget.status());
-
-  bench::ReportHeader header =
-      MakeHeader(*workload, o, virtual_time, *working_set, command);
+  bench::ReportHeader header = MakeHeader(*prepared, o, command);
 
   std::vector<RunResult> runs;
   for (const std::string& policy : *policies) {
-    auto run = RunPolicy(*engine, *workload, policy, *budget, o, virtual_time);
+    auto run = RunPolicy(*engine, *prepared, policy, *budget, o);
     if (!run.ok()) return Fail(run.status());
     runs.push_back(std::move(*run));
   }
-  std::string stem = SafeName(o.workload);
+  std::string stem = SafeName(o.workload.rfind("trace:", 0) == 0
+                                  ? std::filesystem::path(o.workload.substr(6)).stem().string()
+                                  : o.workload);
   auto written = bench::WriteReport(o.out_dir, stem, header, runs);
   if (!written.ok()) return Fail(written.status());
   std::cout << bench::ToTable(header, runs);
@@ -66,8 +56,8 @@ void AddBenchCommand(CLI::App& app, ExitCode& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "bench",
       "Replay a workload through each policy (none, instantiate, fifo, "
-      "riptide, strata) on the same seeded arrivals; write JSON, CSV, a "
-      "table and optionally an HTML report");
+      "keepalive, gdsf, histogram, riptide, strata) on the same seeded "
+      "arrivals; write JSON, CSV, a table and optionally an HTML report");
   o->AddTo(*cmd, /*workload_options=*/true);
   cmd->callback([o, &exit_code, cmd] {
     if (cmd->get_subcommands().empty()) {

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "bench/bench_command.h"
-#include "bench/soak.h"
+#include "bench_command.h"
+#include "replay/soak.h"
 #include "cli_util.h"
 
 namespace strata::cli {

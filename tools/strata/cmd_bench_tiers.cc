@@ -6,8 +6,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "bench/bench_command.h"
-#include "bench/tier_costs.h"
+#include "bench_command.h"
+#include "replay/tier_costs.h"
 #include "cli_util.h"
 
 namespace strata::cli {

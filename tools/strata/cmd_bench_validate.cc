@@ -7,9 +7,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "bench/bench_command.h"
-#include "bench/report.h"
-#include "bench/tier_costs.h"
+#include "bench_command.h"
+#include "replay/report.h"
+#include "replay/tier_costs.h"
 #include "cli_util.h"
 
 namespace strata::cli {
@@ -104,15 +104,13 @@ int Validate(BenchOptions o) {
 
   std::fprintf(stderr, "strata bench validate: hot-biased workload\n");
   o.workload = "hot-biased";
-  auto workload = bench::MakeWorkload(o.workload, o.WorkloadParams());
-  if (!workload.ok()) return Fail(workload.status());
-  auto working_set = bench::MeasureWorkingSet(*engine, *workload);
-  if (!working_set.ok()) return Fail(working_set.status());
-  auto budget = bench::ParseBudget(o.budget, *working_set);
+  auto prepared = PrepareWorkload(*engine, o);
+  if (!prepared.ok()) return Fail(prepared.status());
+  auto budget = bench::ParseBudget(o.budget, prepared->working_set_bytes);
   if (!budget.ok()) return Fail(budget.status());
   std::vector<bench::RunResult> runs;
   for (const char* policy : {"fifo", "instantiate", "riptide", "strata"}) {
-    auto run = RunPolicy(*engine, *workload, policy, *budget, o, false);
+    auto run = RunPolicy(*engine, *prepared, policy, *budget, o);
     if (!run.ok()) return Fail(run.status());
     runs.push_back(std::move(*run));
   }
@@ -157,8 +155,7 @@ int Validate(BenchOptions o) {
   table << "\n" << passed << "/" << checks.size() << " criteria pass\n";
   std::cout << table.str();
 
-  bench::ReportHeader header = MakeHeader(*workload, o, /*virtual_time=*/false,
-                                          *working_set, "strata bench validate");
+  bench::ReportHeader header = MakeHeader(*prepared, o, "strata bench validate");
   auto written = bench::WriteReport(o.out_dir, "validate-hot-biased", header, runs);
   if (!written.ok()) return Fail(written.status());
   std::ofstream(std::filesystem::path(o.out_dir) / "validate.json") << j.dump(1) << "\n";

@@ -1,14 +1,14 @@
 // The forms a `strata bench` report takes: JSON (everything, including
 // latency CDFs and memory timelines), CSV (one row per run), a readable
 // table, and a self-contained HTML page of SVG charts.
-#ifndef STRATA_TOOLS_BENCH_REPORT_H_
-#define STRATA_TOOLS_BENCH_REPORT_H_
+#ifndef STRATA_BENCH_REPLAY_REPORT_H_
+#define STRATA_BENCH_REPLAY_REPORT_H_
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "bench/replay.h"
+#include "replay/replay.h"
 
 namespace strata::bench {
 
@@ -18,6 +18,8 @@ struct ReportHeader {
   uint64_t seed = 0, modules = 0, arrivals = 0;
   uint64_t working_set_bytes = 0;  // measured: one instance + code per module
   int threads = 0;
+  double speedup = 1;              // trace seconds per replayed second
+  uint64_t hot_p50_ns = 0;         // the cold-start cost's reference
 };
 
 std::string ToJson(const ReportHeader& header, const std::vector<RunResult>& runs);
@@ -33,4 +35,4 @@ Result<std::vector<std::filesystem::path>> WriteReport(
 
 }  // namespace strata::bench
 
-#endif  // STRATA_TOOLS_BENCH_REPORT_H_
+#endif  // STRATA_BENCH_REPLAY_REPORT_H_

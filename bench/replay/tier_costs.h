@@ -1,8 +1,8 @@
 // The measured cost of serving a module from each tier: the pool is told
 // to put the module in a tier (Pool::Demote), then Acquire is timed, and
 // the lease must report that tier. Memory per tier is measured too.
-#ifndef STRATA_TOOLS_BENCH_TIER_COSTS_H_
-#define STRATA_TOOLS_BENCH_TIER_COSTS_H_
+#ifndef STRATA_BENCH_REPLAY_TIER_COSTS_H_
+#define STRATA_BENCH_REPLAY_TIER_COSTS_H_
 
 #include <string>
 
@@ -30,4 +30,4 @@ Result<TierCosts> MeasureTierCosts(Engine& engine, const std::string& name,
 
 }  // namespace strata::bench
 
-#endif  // STRATA_TOOLS_BENCH_TIER_COSTS_H_
+#endif  // STRATA_BENCH_REPLAY_TIER_COSTS_H_

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "bench/report.h"
+#include "replay/report.h"
 
 namespace strata::bench {
 namespace {

@@ -1,4 +1,4 @@
-#include "bench/tier_costs.h"
+#include "replay/tier_costs.h"
 
 namespace strata::bench {
 namespace {

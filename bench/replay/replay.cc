@@ -1,4 +1,4 @@
-#include "bench/replay.h"
+#include "replay/replay.h"
 
 #include <algorithm>
 #include <atomic>
@@ -18,63 +18,87 @@ double Secs(Nanos d) { return std::chrono::duration<double>(d).count(); }
 struct Tally {
   std::atomic<uint64_t> done{0}, failures{0};
   std::atomic<uint64_t> served[kServedFromCount] = {};
+  std::atomic<uint64_t> cold_cost_ns{0};
   Histogram acquire, end_to_end;
   Histogram acquire_by_source[kServedFromCount];
   std::mutex failure_mu;
   std::string first_failure;
 
-  void Add(const Result<Served>& served, Nanos end_to_end_time) {
+  void Add(const Result<Served>& served, Nanos end_to_end_time, Nanos hot_p50) {
     if (served.ok()) {
       this->served[int(served->from)].fetch_add(1, std::memory_order_relaxed);
       acquire.Record(served->acquire);
       acquire_by_source[int(served->from)].Record(served->acquire);
-    } else {
-      if (failures.fetch_add(1) == 0) {
-        std::lock_guard<std::mutex> lock(failure_mu);
-        first_failure = served.status().ToString();
+      if (served->acquire > hot_p50) {
+        cold_cost_ns.fetch_add((served->acquire - hot_p50).count(),
+                               std::memory_order_relaxed);
       }
+    } else if (failures.fetch_add(1) == 0) {
+      std::lock_guard<std::mutex> lock(failure_mu);
+      first_failure = served.status().ToString();
     }
     end_to_end.Record(end_to_end_time);
     done.fetch_add(1, std::memory_order_relaxed);
   }
 };
 
-// Memory over time: a point per sample, integrated into mean and idle
-// byte-seconds over trace time.
-class Timeline {
+// Memory over trace time: held bytes read at every arrival (each reading
+// checked against the budget), idle bytes sampled periodically; integrated
+// into a mean and idle byte-seconds.
+class Memory {
  public:
-  void Sample(double t_s, const Executor& executor, const Tally& tally) {
-    MemorySample m = executor.Memory();
-    TimelinePoint p{t_s, m.held_bytes, m.idle_bytes,
-                    tally.done.load(), tally.served[int(ServedFrom::kHot)].load()};
+  Memory(const Executor& e, uint64_t budget) : e_(e), budget_(budget) {}
+
+  void Read(double t_s) {
+    uint64_t held = e_.Held();
     std::lock_guard<std::mutex> lock(mu_);
-    if (!points_.empty()) {
-      double dt = std::max(0.0, t_s - points_.back().t_s);
-      held_integral_ += dt * points_.back().held_bytes;
-      idle_integral_ += dt * points_.back().idle_bytes;
+    if (t_s > last_t_) {
+      held_integral_ += (t_s - last_t_) * last_held_;
+      last_t_ = t_s;
     }
-    peak_held_ = std::max(peak_held_, m.held_bytes);
-    peak_rss_ = std::max(peak_rss_, m.process_rss_bytes);
-    points_.push_back(p);
+    last_held_ = held;
+    peak_held_ = std::max(peak_held_, held);
+    ++readings_;
+    over_ += e_.budgeted() && held > budget_;
   }
-  void Finish(RunResult& r) {
+
+  void Sample(double t_s, const Tally& tally) {
+    MemorySample m = e_.Memory();
     std::lock_guard<std::mutex> lock(mu_);
-    double span = points_.size() < 2 ? 0 : points_.back().t_s - points_.front().t_s;
-    r.mean_held_bytes = span > 0 ? held_integral_ / span
-                        : points_.empty() ? 0 : points_.back().held_bytes;
+    if (t_s > last_sample_t_) {
+      idle_integral_ += (t_s - last_sample_t_) * last_idle_;
+      last_sample_t_ = t_s;
+    }
+    last_idle_ = m.idle_bytes;
+    peak_rss_ = std::max(peak_rss_, m.process_rss_bytes);
+    ++readings_;
+    over_ += e_.budgeted() && m.held_bytes > budget_;
+    points_.push_back({t_s, m.held_bytes, m.idle_bytes, tally.done.load(),
+                       tally.served[int(ServedFrom::kHot)].load()});
+  }
+
+  void Finish(RunResult& r, double span_s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    r.mean_held_bytes = span_s > 0 ? held_integral_ / span_s : last_held_;
     r.idle_byte_seconds = idle_integral_;
     r.peak_held_bytes = peak_held_;
     r.peak_rss_bytes = peak_rss_;
+    r.memory_readings = readings_;
+    r.over_budget_readings = over_;
     // Keep at most ~500 points for reports.
     size_t stride = std::max<size_t>(1, points_.size() / 500);
     for (size_t i = 0; i < points_.size(); i += stride) r.timeline.push_back(points_[i]);
   }
 
  private:
+  const Executor& e_;
+  const uint64_t budget_;
   std::mutex mu_;
   std::vector<TimelinePoint> points_;
+  double last_t_ = 0, last_sample_t_ = 0;
+  uint64_t last_held_ = 0, last_idle_ = 0;
   double held_integral_ = 0, idle_integral_ = 0;
-  uint64_t peak_held_ = 0, peak_rss_ = 0;
+  uint64_t peak_held_ = 0, peak_rss_ = 0, readings_ = 0, over_ = 0;
 };
 
 class Progress {
@@ -99,8 +123,17 @@ class Progress {
   SteadyClock::time_point start_, last_;
 };
 
-void ReplayWallClock(const Workload& w, Executor& executor,
-                     const ReplayOptions& o, Tally& tally, Timeline& timeline) {
+}  // namespace
+
+double RunResult::hit_rate(ServedFrom from) const {
+  uint64_t total = 0;
+  for (uint64_t n : served) total += n;
+  return total == 0 ? 0 : static_cast<double>(served[int(from)]) / total;
+}
+
+RunResult Replay(const Workload& w, Executor& executor, const ReplayOptions& o) {
+  Tally tally;
+  Memory memory(executor, o.budget_bytes);
   std::atomic<size_t> next{0};
   std::atomic<bool> done{false};
   auto start = SteadyClock::now();
@@ -108,7 +141,7 @@ void ReplayWallClock(const Workload& w, Executor& executor,
   std::thread sampler([&] {
     Progress progress(w, executor, o.progress);
     while (!done.load()) {
-      timeline.Sample(trace_time(), executor, tally);
+      memory.Sample(trace_time(), tally);
       progress.Maybe(tally.done.load());
       std::this_thread::sleep_for(o.sample_interval);
     }
@@ -121,69 +154,25 @@ void ReplayWallClock(const Workload& w, Executor& executor,
         auto due = start + std::chrono::duration_cast<SteadyClock::duration>(
                                a.at / o.speedup);
         std::this_thread::sleep_until(due);
+        memory.Read(trace_time());
         auto served = executor.Serve(a.module, w.modules[a.module].inputs[a.input]);
-        tally.Add(served, std::chrono::duration_cast<Nanos>(SteadyClock::now() - due));
+        tally.Add(served, std::chrono::duration_cast<Nanos>(SteadyClock::now() - due),
+                  o.hot_p50);
       }
     });
   }
   for (auto& t : workers) t.join();
   done.store(true);
   sampler.join();
-  timeline.Sample(trace_time(), executor, tally);
-}
+  double span = trace_time();
+  memory.Read(span);
+  memory.Sample(span, tally);
 
-void ReplayVirtualTime(const Workload& w, Executor& executor,
-                       const ReplayOptions& o, Tally& tally, Timeline& timeline) {
-  Progress progress(w, executor, o.progress);
-  Nanos now{0};
-  Nanos next_pass = o.maintain_interval;
-  auto advance_to = [&](Nanos t) {
-    if (t > now) {
-      if (o.clock) o.clock->Advance(t - now);
-      now = t;
-    }
-  };
-  for (const Arrival& a : w.arrivals) {
-    while (next_pass <= a.at) {
-      advance_to(next_pass);
-      executor.Maintain();
-      timeline.Sample(Secs(now), executor, tally);
-      next_pass += o.maintain_interval;
-    }
-    advance_to(a.at);
-    auto start = SteadyClock::now();
-    auto served = executor.Serve(a.module, w.modules[a.module].inputs[a.input]);
-    tally.Add(served, std::chrono::duration_cast<Nanos>(SteadyClock::now() - start));
-    // Background work (refills) finishes in the gap before the next
-    // arrival rather than competing with it for the CPU: the gaps of a
-    // trace replayed in virtual time are seconds, not the microseconds the
-    // replay takes.
-    executor.Settle();
-    progress.Maybe(tally.done.load());
-  }
-  timeline.Sample(Secs(now), executor, tally);
-}
-
-}  // namespace
-
-double RunResult::hit_rate(ServedFrom from) const {
-  uint64_t total = 0;
-  for (uint64_t n : served) total += n;
-  return total == 0 ? 0 : static_cast<double>(served[int(from)]) / total;
-}
-
-RunResult Replay(const Workload& w, Executor& executor, const ReplayOptions& o) {
-  Tally tally;
-  Timeline timeline;
-  auto start = SteadyClock::now();
-  if (o.virtual_time) {
-    ReplayVirtualTime(w, executor, o, tally, timeline);
-  } else {
-    ReplayWallClock(w, executor, o, tally, timeline);
-  }
   RunResult r;
   r.workload = w.name;
   r.policy = executor.name();
+  r.budget_bytes = o.budget_bytes;
+  r.budgeted = executor.budgeted();
   r.wall_s = Secs(SteadyClock::now() - start);
   r.trace_s = Secs(w.length);
   r.requests = tally.done.load();
@@ -197,8 +186,14 @@ RunResult Replay(const Workload& w, Executor& executor, const ReplayOptions& o) 
   r.end_to_end = tally.end_to_end.Summarize();
   r.end_to_end_counts = tally.end_to_end.Counts();
   r.throughput = r.wall_s > 0 ? r.requests / r.wall_s : 0;
+  r.cold_start_cost_s = tally.cold_cost_ns.load() / 1e9;
   r.figures = executor.Figures();
-  timeline.Finish(r);
+  memory.Finish(r, span);
+  // The ledger's own peak covers every tier change between readings.
+  if (r.budgeted) {
+    r.peak_held_bytes = std::max(r.peak_held_bytes, r.figures.peak_held_bytes);
+    r.over_budget_readings += r.figures.peak_held_bytes > r.budget_bytes;
+  }
   return r;
 }
 

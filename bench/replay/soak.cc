@@ -1,4 +1,4 @@
-#include "bench/soak.h"
+#include "replay/soak.h"
 
 #include <malloc.h>
 

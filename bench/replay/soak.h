@@ -3,8 +3,8 @@
 // at and over the memory budget. It passes when every request got a result
 // or a clear error, the ledger balances at the end, the process's RSS came
 // back to where it started, and the pool's counters equal what was sent.
-#ifndef STRATA_TOOLS_BENCH_SOAK_H_
-#define STRATA_TOOLS_BENCH_SOAK_H_
+#ifndef STRATA_BENCH_REPLAY_SOAK_H_
+#define STRATA_BENCH_REPLAY_SOAK_H_
 
 #include <chrono>
 #include <filesystem>
@@ -64,4 +64,4 @@ Result<SoakReport> RunSoak(Engine& engine, const SoakOptions& options,
 
 }  // namespace strata::bench
 
-#endif  // STRATA_TOOLS_BENCH_SOAK_H_
+#endif  // STRATA_BENCH_REPLAY_SOAK_H_

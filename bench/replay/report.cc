@@ -1,18 +1,15 @@
-#include "bench/report.h"
+#include "replay/report.h"
 
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli_util.h"
+#include "replay/format.h"
 
 namespace strata::bench {
 namespace {
 
-using cli::Fixed;
-using cli::Mib;
-using cli::Us;
 using nlohmann::json;
 
 json SummaryJson(const Histogram::Summary& h) {
@@ -51,6 +48,11 @@ json RunJson(const RunResult& r) {
     j["acquire_by_source"][name] = SummaryJson(r.acquire_by_source[i]);
   }
   j["cold_start_ratio"] = r.cold_start_ratio();
+  j["cold_starts"] = r.cold_starts();
+  j["cold_start_cost_s"] = r.cold_start_cost_s;
+  j["budgeted"] = r.budgeted;
+  j["memory_readings"] = r.memory_readings;
+  j["over_budget_readings"] = r.over_budget_readings;
   j["acquire"] = SummaryJson(r.acquire);
   j["end_to_end"] = SummaryJson(r.end_to_end);
   j["end_to_end_cdf"] = CdfJson(r.end_to_end_counts);
@@ -94,6 +96,8 @@ std::string ToJson(const ReportHeader& h, const std::vector<RunResult>& runs) {
   j["modules"] = h.modules;
   j["arrivals"] = h.arrivals;
   j["threads"] = h.threads;
+  j["speedup"] = h.speedup;
+  j["hot_p50_ns"] = h.hot_p50_ns;
   j["working_set_bytes"] = h.working_set_bytes;
   j["runs"] = json::array();
   for (const RunResult& r : runs) j["runs"].push_back(RunJson(r));
@@ -106,20 +110,23 @@ std::string ToCsv(const std::vector<RunResult>& runs) {
   for (int i = 0; i < kServedFromCount; ++i) {
     o << ",served_" << ServedFromName(ServedFrom(i));
   }
-  o << ",cold_start_ratio,acquire_p50_ns,acquire_p99_ns,e2e_mean_ns,e2e_p50_ns,"
+  o << ",cold_start_ratio,cold_starts,cold_start_cost_s,acquire_p50_ns,"
+       "acquire_p99_ns,e2e_mean_ns,e2e_p50_ns,"
        "e2e_p95_ns,e2e_p99_ns,e2e_p999_ns,throughput_per_s,mean_held_bytes,"
-       "peak_held_bytes,peak_rss_bytes,idle_byte_seconds,promotions,evictions,"
-       "maintainer_cpu_s,wall_s\n";
+       "peak_held_bytes,peak_rss_bytes,idle_byte_seconds,memory_readings,"
+       "over_budget_readings,promotions,evictions,maintainer_cpu_s,wall_s\n";
   for (const RunResult& r : runs) {
     o << r.workload << "," << r.policy << "," << r.budget_bytes << ","
       << r.requests << "," << r.failures;
     for (uint64_t n : r.served) o << "," << n;
-    o << "," << r.cold_start_ratio() << "," << r.acquire.p50_ns << ","
+    o << "," << r.cold_start_ratio() << "," << r.cold_starts() << ","
+      << r.cold_start_cost_s << "," << r.acquire.p50_ns << ","
       << r.acquire.p99_ns << "," << r.end_to_end.mean_ns << ","
       << r.end_to_end.p50_ns << "," << r.end_to_end.p95_ns << ","
       << r.end_to_end.p99_ns << "," << r.end_to_end.p999_ns << ","
       << r.throughput << "," << r.mean_held_bytes << "," << r.peak_held_bytes
       << "," << r.peak_rss_bytes << "," << r.idle_byte_seconds << ","
+      << r.memory_readings << "," << r.over_budget_readings << ","
       << r.figures.promotions << "," << r.figures.evictions << ","
       << r.figures.maintainer_cpu_s << "," << r.wall_s << "\n";
   }
@@ -130,35 +137,41 @@ std::string ToTable(const ReportHeader& h, const std::vector<RunResult>& runs) {
   std::ostringstream o;
   o << "workload " << h.workload << " (" << h.description << "), " << h.mode
     << ", " << h.arrivals << " arrivals, seed " << h.seed
-    << ", measured working set " << Mib(h.working_set_bytes) << " MiB\n\n";
+    << ", measured working set " << Mib(h.working_set_bytes) << " MiB"
+    << ", hot acquire p50 " << Us(h.hot_p50_ns) << " us\n\n";
   char line[512];
-  std::snprintf(line, sizeof line,
-                "%-12s %9s %7s %7s %7s %7s %7s %8s %9s %9s %9s %9s %9s %8s %8s %7s\n",
-                "policy", "budget", "hot%", "warm%", "cmem%", "cdisk%", "comp%",
-                "cold%", "e2e mean", "e2e p50", "e2e p95", "e2e p99", "p99.9",
-                "mem avg", "mem max", "fail");
+  const char* head =
+      "%-12s %8s %6s %6s %6s %6s %6s %8s %9s %9s %9s %9s %9s %8s %8s %6s %5s\n";
+  std::snprintf(line, sizeof line, head, "policy", "budget", "hot%", "warm%",
+                "cmem%", "cdisk%", "comp%", "cold", "cold cost", "e2e mean",
+                "e2e p50", "e2e p99", "p99.9", "mem avg", "mem max", "over",
+                "fail");
   o << line;
-  std::snprintf(line, sizeof line,
-                "%-12s %9s %7s %7s %7s %7s %7s %8s %9s %9s %9s %9s %9s %8s %8s %7s\n",
-                "", "MiB", "", "", "", "", "", "", "us", "us", "us", "us", "us",
-                "MiB", "MiB", "");
+  std::snprintf(line, sizeof line, head, "", "MiB", "", "", "", "", "", "starts",
+                "ms", "us", "us", "us", "us", "MiB", "MiB", "budg", "");
   o << line;
   for (const RunResult& r : runs) {
     auto pct = [&](ServedFrom f) { return Fixed(100 * r.hit_rate(f), 1); };
+    std::string over = r.budgeted ? std::to_string(r.over_budget_readings) : "n/a";
     std::snprintf(
         line, sizeof line,
-        "%-12s %9s %7s %7s %7s %7s %7s %8s %9s %9s %9s %9s %9s %8s %8s %7llu\n",
+        "%-12s %8s %6s %6s %6s %6s %6s %8llu %9s %9s %9s %9s %9s %8s %8s %6s %5llu\n",
         r.policy.c_str(), Mib(r.budget_bytes).c_str(),
         pct(ServedFrom::kHot).c_str(), pct(ServedFrom::kWarm).c_str(),
         pct(ServedFrom::kColdMemory).c_str(), pct(ServedFrom::kColdDisk).c_str(),
         pct(ServedFrom::kCompile).c_str(),
-        Fixed(100 * r.cold_start_ratio(), 1).c_str(), Us(r.end_to_end.mean_ns).c_str(),
-        Us(r.end_to_end.p50_ns).c_str(), Us(r.end_to_end.p95_ns).c_str(),
-        Us(r.end_to_end.p99_ns).c_str(), Us(r.end_to_end.p999_ns).c_str(),
-        Mib(r.mean_held_bytes).c_str(), Mib(r.peak_held_bytes).c_str(),
+        static_cast<unsigned long long>(r.cold_starts()),
+        Fixed(r.cold_start_cost_s * 1e3, 1).c_str(), Us(r.end_to_end.mean_ns).c_str(),
+        Us(r.end_to_end.p50_ns).c_str(), Us(r.end_to_end.p99_ns).c_str(),
+        Us(r.end_to_end.p999_ns).c_str(), Mib(r.mean_held_bytes).c_str(),
+        Mib(r.peak_held_bytes).c_str(), over.c_str(),
         static_cast<unsigned long long>(r.failures));
     o << line;
   }
+  o << "(cold cost: the sum over requests of acquire latency above the hot "
+       "p50; over budg: memory readings above the budget, of "
+    << (runs.empty() ? 0 : runs.front().memory_readings)
+    << "-odd taken; n/a: no budget held to)\n";
   o << "\n";
   std::snprintf(line, sizeof line, "%-12s %10s %10s %10s %12s %12s %10s %10s\n",
                 "policy", "req/s", "acq p50", "acq p99", "idle MiB*s",

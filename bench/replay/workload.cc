@@ -1,10 +1,12 @@
-#include "bench/workload.h"
+#include "replay/workload.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
-#include "bench/azure_trace.h"
+#include "replay/trace.h"
 
 namespace strata::bench {
 namespace {
@@ -171,21 +173,53 @@ Result<Workload> HeavyInit(const WorkloadParams& p, Rng& rng) {
   return w;
 }
 
-Result<Workload> Azure(const WorkloadParams& p, Rng& rng,
-                       const std::string& size) {
+Result<Workload> FromTrace(const WorkloadParams& p, Rng& rng,
+                           const std::filesystem::path& path) {
+  auto trace = LoadTrace(path);
+  if (!trace.ok()) return trace.status();
   auto g = LoadGuests(p, /*need_pages=*/false);
   if (!g.ok()) return g.status();
-  auto trace = LoadAzureTrace(p.traces_dir / size);
-  if (!trace.ok()) return trace.status();
   Workload w;
-  for (const AzureFunction& f : trace->functions) {
-    w.modules.push_back(Synth(*g, "fn-" + f.hash.substr(0, 8), SynthFor(f)));
+  for (const TraceFunction& f : trace->functions) {
+    std::string name = f.name.substr(0, std::min<size_t>(f.name.size(), 12));
+    for (char& c : name) {
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+    }
+    w.modules.push_back(Synth(*g, "fn" + std::to_string(w.modules.size()) + "-" + name,
+                              SynthFor(f)));
   }
-  w.arrivals = AzureArrivals(*trace, p.duration_s, rng);
-  w.description = "Azure Functions 2019, " + size + " functions, first " +
-                  std::to_string(static_cast<int>(p.duration_s / 60)) +
-                  " min of the trace (" + kAzureMapping + ")";
+  w.arrivals = TraceArrivals(*trace, p.duration_s, rng);
+  char span[96];
+  std::snprintf(span, sizeof span, "; replayed: the first %.0f min, %zu arrivals",
+                std::min(p.duration_s, trace->span_s) / 60, w.arrivals.size());
+  w.description = trace->Describe() + span + " (" + kTraceMapping + ")";
   return w;
+}
+
+// Swaps the workload's synth modules for the user's, keeping its arrivals.
+Status UseUserModules(const WorkloadParams& p, Workload& w) {
+  std::vector<Bytes> bytes;
+  for (const UserModule& u : p.user_modules) {
+    auto b = ReadFile(u.path);
+    if (!b.ok()) return b.status();
+    bytes.push_back(std::move(*b));
+  }
+  size_t n = p.user_modules.size();
+  for (size_t i = 0; i < w.modules.size(); ++i) {
+    const UserModule& u = p.user_modules[i % n];
+    WorkloadModule& m = w.modules[i];
+    m.name = u.path.stem().string() +
+             (w.modules.size() > n ? "-" + std::to_string(i) : "");
+    m.bytes = bytes[i % n];
+    m.export_name = u.export_name;
+    m.inputs = {p.user_input};
+  }
+  for (Arrival& a : w.arrivals) a.input = 0;
+  w.description += "; modules: ";
+  for (size_t i = 0; i < n; ++i) {
+    w.description += (i ? ", " : "") + p.user_modules[i].path.filename().string();
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -216,9 +250,14 @@ Result<Workload> MakeWorkload(const std::string& spec,
   } else if (spec == "heavy-init") {
     w = HeavyInit(params, rng);
   } else if (spec == "azure:100" || spec == "azure:500") {
-    w = Azure(params, rng, spec.substr(6));
+    w = FromTrace(params, rng, params.traces_dir / spec.substr(6) / "invocations.csv");
+  } else if (spec.rfind("trace:", 0) == 0 && spec.size() > 6) {
+    w = FromTrace(params, rng, spec.substr(6));
   }
   if (!w.ok()) return w;
+  if (!params.user_modules.empty()) {
+    if (Status s = UseUserModules(params, *w); !s.ok()) return s;
+  }
   w->name = spec;
   std::sort(w->arrivals.begin(), w->arrivals.end(),
             [](const Arrival& a, const Arrival& b) { return a.at < b.at; });

@@ -1,0 +1,284 @@
+#include "replay/executor.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "baselines/baselines.h"
+
+namespace strata::bench {
+namespace {
+
+using Nanos = std::chrono::nanoseconds;
+using SteadyClock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+Nanos Since(SteadyClock::time_point start) {
+  return std::chrono::duration_cast<Nanos>(SteadyClock::now() - start);
+}
+
+uint64_t ProcessRss() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// One request on an instance: the export on `input`, or a command's _start
+// with `input` as its stdin.
+Status CallOnce(Instance& instance, const std::string& export_name,
+                std::span<const uint8_t> input) {
+  if (instance.module().convention() == CallingConvention::kCommand) {
+    CommandRequest request;
+    request.stdin_bytes.assign(input.begin(), input.end());
+    auto out = instance.RunCommand(request);
+    if (!out.ok()) return out.status();
+    if (out->exit_code != 0) {
+      return Status(ErrorCode::kGuestExit,
+                    "module '" + instance.module().name() + "': exited with code " +
+                        std::to_string(out->exit_code));
+    }
+    return OkStatus();
+  }
+  return instance.Call(export_name, input, {}).status();
+}
+
+// The export a module is called on: the workload's, or "run".
+std::string ExportOf(const WorkloadModule& m) {
+  return m.export_name.empty() ? "run" : m.export_name;
+}
+
+class NoneExecutor final : public Executor {
+ public:
+  explicit NoneExecutor(Engine& engine) : engine_(engine) {}
+  const std::string& name() const override { return name_; }
+  Status Register(const WorkloadModule& m, std::shared_ptr<const Module>) override {
+    modules_.push_back(m);
+    return OkStatus();
+  }
+  Result<Served> Serve(uint32_t i, std::span<const uint8_t> input) override {
+    auto start = SteadyClock::now();
+    const WorkloadModule& m = modules_[i];
+    auto module = engine_.Compile(m.name, m.bytes);
+    if (!module.ok()) return module.status();
+    auto prepared = engine_.Prepare(*module);
+    if (!prepared.ok()) return prepared.status();
+    auto instance = (*prepared)->Instantiate({});
+    if (!instance.ok()) return instance.status();
+    Served served{ServedFrom::kCompile, Since(start)};
+    Status called = CallOnce(**instance, ExportOf(m), input);
+    if (!called.ok()) return called;
+    return served;
+  }
+  uint64_t Held() const override { return 0; }
+  MemorySample Memory() const override { return {0, 0, ProcessRss()}; }
+
+ private:
+  Engine& engine_;
+  const std::string name_ = "none";
+  std::vector<WorkloadModule> modules_;
+};
+
+class InstantiateExecutor final : public Executor {
+ public:
+  explicit InstantiateExecutor(Engine& engine) : engine_(engine) {}
+  const std::string& name() const override { return name_; }
+  Status Register(const WorkloadModule& m,
+                  std::shared_ptr<const Module> compiled) override {
+    auto prepared = engine_.Prepare(compiled);
+    if (!prepared.ok()) return prepared.status();
+    code_bytes_ += compiled->ResidentImageBytes();
+    modules_.push_back({ExportOf(m), std::move(*prepared)});
+    return OkStatus();
+  }
+  Result<Served> Serve(uint32_t i, std::span<const uint8_t> input) override {
+    auto start = SteadyClock::now();
+    auto& [export_name, prepared] = modules_[i];
+    auto instance = prepared->Instantiate({});
+    if (!instance.ok()) return instance.status();
+    Served served{ServedFrom::kWarm, Since(start)};
+    Status called = CallOnce(**instance, export_name, input);
+    if (!called.ok()) return called;
+    return served;
+  }
+  uint64_t Held() const override { return code_bytes_; }
+  MemorySample Memory() const override {
+    return {code_bytes_, code_bytes_, ProcessRss()};
+  }
+
+ private:
+  Engine& engine_;
+  const std::string name_ = "instantiate";
+  uint64_t code_bytes_ = 0;
+  std::vector<std::pair<std::string, std::shared_ptr<const PreparedModule>>>
+      modules_;
+};
+
+class PoolExecutor final : public Executor {
+ public:
+  PoolExecutor(std::string name, std::unique_ptr<Pool> pool)
+      : name_(std::move(name)), pool_(std::move(pool)) {}
+  const std::string& name() const override { return name_; }
+  bool budgeted() const override { return true; }
+  Status Register(const WorkloadModule& m,
+                  std::shared_ptr<const Module> compiled) override {
+    names_.push_back(m.name);
+    exports_.push_back(ExportOf(m));
+    return pool_->AddModule(m.name, m.bytes, std::move(compiled), {});
+  }
+  Result<Served> Serve(uint32_t i, std::span<const uint8_t> input) override {
+    auto start = SteadyClock::now();
+    auto lease = pool_->Acquire(names_[i], 10s);
+    if (!lease.ok()) return lease.status();
+    Served served{lease->served_from(), Since(start)};
+    Status called;
+    if (lease->instance().module().convention() == CallingConvention::kCommand) {
+      CommandRequest request;
+      request.stdin_bytes.assign(input.begin(), input.end());
+      auto out = lease->RunCommand(std::move(request));
+      called = out.ok() ? OkStatus() : out.status();
+    } else {
+      called = lease->Call(exports_[i], input).status();
+    }
+    if (!called.ok()) return called;
+    return served;
+  }
+  void Settle() override {
+    pool_->RunMaintenance();
+    pool_->WaitForRefills();
+  }
+  uint64_t Held() const override { return pool_->LedgerNow().held_bytes; }
+  MemorySample Memory() const override {
+    PoolMetrics m = pool_->Metrics();
+    uint64_t idle = 0;
+    for (const ModuleMetrics& mm : m.modules) idle += mm.holdings_bytes;
+    return {m.used_bytes, idle, m.process_rss_bytes};
+  }
+  PoolFigures Figures() const override {
+    PoolMetrics m = pool_->Metrics();
+    return {m.promotions,       m.demotions,
+            m.evictions,        m.maintainer_runs,
+            m.maintainer_cpu_s, m.ledger.peak_bytes,
+            m.ledger.violations};
+  }
+
+ private:
+  const std::string name_;
+  std::unique_ptr<Pool> pool_;
+  std::vector<std::string> names_, exports_;
+};
+
+}  // namespace
+
+Result<uint64_t> ParseBudget(const std::string& text, uint64_t working_set) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  std::string unit(end);
+  double bytes = -1;
+  if (end != text.c_str() && value > 0) {
+    if (unit == "%") bytes = working_set * value / 100;
+    if (unit.empty()) bytes = value;
+    if (unit == "K" || unit == "KiB") bytes = value * 1024;
+    if (unit == "M" || unit == "MiB") bytes = value * 1048576;
+    if (unit == "G" || unit == "GiB") bytes = value * 1073741824;
+  }
+  if (!(bytes >= 1 && bytes < 1.8e19)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "bench: budget '" + text +
+                      "' is neither bytes (K/M/G suffix) nor a percentage");
+  }
+  return static_cast<uint64_t>(bytes);
+}
+
+Result<std::vector<std::shared_ptr<const Module>>> CompileWorkload(
+    Engine& engine, const Workload& w) {
+  std::vector<std::shared_ptr<const Module>> out;
+  out.reserve(w.modules.size());
+  for (const WorkloadModule& m : w.modules) {
+    auto compiled = engine.Compile(m.name, m.bytes);
+    if (!compiled.ok()) return compiled.status();
+    out.push_back(std::move(*compiled));
+  }
+  return out;
+}
+
+Result<uint64_t> MeasureWorkingSet(
+    Engine& engine, const Workload& w,
+    const std::vector<std::shared_ptr<const Module>>& compiled) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < w.modules.size(); ++i) {
+    auto prepared = engine.Prepare(compiled[i]);
+    if (!prepared.ok()) return prepared.status();
+    auto instance = (*prepared)->Instantiate({});
+    if (!instance.ok()) return instance.status();
+    total += (*instance)->ResidentBytes() + compiled[i]->ResidentImageBytes();
+  }
+  return total;
+}
+
+Result<std::chrono::nanoseconds> MeasureHotAcquireP50(
+    Engine& engine, const WorkloadModule& m, std::shared_ptr<const Module> compiled) {
+  PoolOptions options;
+  options.max_instances = 4;
+  auto pool = Pool::Create(&engine, options);
+  if (!pool.ok()) return pool.status();
+  ModuleOptions module_options;
+  module_options.min_hot = 1;  // fresh mode, as in the replays
+  if (Status s = (*pool)->AddModule(m.name, m.bytes, std::move(compiled),
+                                    module_options);
+      !s.ok()) {
+    return s;
+  }
+  (*pool)->RunMaintenance();
+  Histogram hot;
+  for (int i = 0; i < 200; ++i) {
+    (*pool)->WaitForRefills();
+    auto start = SteadyClock::now();
+    auto lease = (*pool)->Acquire(m.name, 1s);
+    Nanos took = Since(start);
+    if (lease.ok() && lease->served_from() == ServedFrom::kHot) hot.Record(took);
+  }
+  Histogram::Summary summary = hot.Summarize();
+  if (summary.count == 0) {
+    return Status(ErrorCode::kInternal,
+                  "bench: no acquire of '" + m.name + "' was served hot");
+  }
+  return Nanos(summary.p50_ns);
+}
+
+Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& policy,
+                                               Engine& engine,
+                                               const ExecutorOptions& o) {
+  if (policy == "none") return std::unique_ptr<Executor>(new NoneExecutor(engine));
+  if (policy == "instantiate") {
+    return std::unique_ptr<Executor>(new InstantiateExecutor(engine));
+  }
+  std::unique_ptr<Policy> chosen;
+  if (policy == "riptide" || policy == "strata") {
+    chosen = MakePolicy(policy);
+  } else {
+    auto baseline = MakeBaselinePolicy(policy);
+    if (!baseline.ok()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "bench: unknown policy '" + policy +
+                        "' (expected none, instantiate, fifo, keepalive[:TTL], "
+                        "gdsf, histogram, riptide, strata or all)");
+    }
+    chosen = std::move(*baseline);
+  }
+  PoolOptions options;
+  options.budget_bytes = o.budget_bytes;
+  options.max_instances = o.max_instances;
+  if (engine.pooling_enabled()) {
+    // The pool may hold no more instances than the engine has slots.
+    options.max_instances = std::min(options.max_instances, engine.options().pool_slots);
+  }
+  options.maintain_interval = o.maintain_interval;
+  options.clock = o.clock;
+  auto pool = Pool::Create(&engine, options, std::move(chosen));
+  if (!pool.ok()) return pool.status();
+  return std::unique_ptr<Executor>(new PoolExecutor(policy, std::move(*pool)));
+}
+
+}  // namespace strata::bench
