@@ -18,6 +18,12 @@ Result<Bytes> ReadInput(const std::string& path);
 std::filesystem::path BundledGuest(const std::string& name);
 // An engine with default options; prints a note when pooling fell back.
 std::unique_ptr<Engine> MakeEngine();
+// The module at `path`, from the user's compiled-module cache
+// ($STRATA_CACHE_DIR or ~/.cache/strata, under modules/) when it holds a
+// valid entry for these bytes and this engine, else compiled and stored
+// there, as wasmtime's own cache does. The module's name is the file's stem.
+Result<std::shared_ptr<const Module>> LoadModule(Engine& engine,
+                                                 const std::filesystem::path& path);
 // Prints "strata: <status>" to stderr and returns exit code 1.
 int Fail(const Status& status);
 // Milliseconds with three decimals, e.g. "12.345 ms".

@@ -17,7 +17,7 @@ int Extract(const ExtractOptions& o) {
   auto html = ReadInput(o.html);
   if (!html.ok()) return Fail(html.status());
   auto engine = MakeEngine();
-  auto module = engine->CompileFile(BundledGuest("extractor.wasm"));
+  auto module = LoadModule(*engine, BundledGuest("extractor.wasm"));
   if (!module.ok()) return Fail(module.status());
   auto prepared = engine->Prepare(*module);
   if (!prepared.ok()) return Fail(prepared.status());

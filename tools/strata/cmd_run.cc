@@ -83,7 +83,7 @@ int PrintCommandOutput(const CommandOutput& out) {
 
 int Run(const RunOptions& o) {
   auto engine = MakeEngine();
-  auto module = engine->CompileFile(o.module);
+  auto module = LoadModule(*engine, o.module);
   if (!module.ok()) return Fail(module.status());
   const bool command = (*module)->convention() == CallingConvention::kCommand &&
                        o.export_name.empty();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <optional>
@@ -29,14 +30,19 @@ struct Series {
                       : std::accumulate(ms.begin(), ms.end(), 0.0) /
                             static_cast<double>(ms.size());
   }
-  double Median() const {
+  // The value at quantile q (nearest rank).
+  double Quantile(double q) const {
     if (ms.empty()) return 0;
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
-    return sorted[sorted.size() / 2];
+    auto rank = static_cast<size_t>(std::ceil(q * sorted.size()));
+    return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
   }
   double Min() const {
     return ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end());
+  }
+  double Max() const {
+    return ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end());
   }
 };
 
@@ -49,9 +55,10 @@ Series Sum(const Series& a, const Series& b) {
 }
 
 std::string Row(const std::string& label, const Series& s) {
-  char line[160];
-  std::snprintf(line, sizeof line, "    %-26s %10.3f %10.3f %10.3f\n",
-                label.c_str(), s.Mean(), s.Median(), s.Min());
+  char line[200];
+  std::snprintf(line, sizeof line, "    %-26s %9.3f %9.3f %9.3f %9.3f %9.3f\n",
+                label.c_str(), s.Mean(), s.Min(), s.Quantile(0.5),
+                s.Quantile(0.99), s.Max());
   return line;
 }
 
@@ -68,11 +75,11 @@ void Report(const Module& module, size_t bytes, int repeat, const Timings& t,
   out << "strata: " << repeat << " runs of module '" << module.name() << "' ("
       << bytes << " bytes), without and through a pool, interleaved\n";
   std::snprintf(line, sizeof line,
-                "  once: compile %.3f ms, link %.3f ms; pool registration "
-                "(compile + link) %.3f ms\n",
+                "  once: compile (or load from the module cache) %.3f ms, "
+                "link %.3f ms; pool registration %.3f ms\n",
                 compile_ms, t.link_ms, t.register_ms);
   out << line
-      << "  per run, ms                      mean        p50        min\n"
+      << "  per run, ms                     mean       min       p50       p99       max\n"
       << "  without a pool\n"
       << Row("instantiate", t.instantiate)
       << Row("call (_start)", t.unpooled_call)
