@@ -17,9 +17,9 @@ mkdir -p "$out"
 raw=$(mktemp -d)
 for r in $(seq 1 "$rounds"); do
   echo "hot_path: round $r of $rounds" >&2
-  "$build/bench/pool_benchmark" --benchmark_filter='HotAcquireRelease(Latency|/1$)' \
+  "$build/bench/micro/pool_benchmark" --benchmark_filter='HotAcquireRelease(Latency|/1$)' \
     --benchmark_min_time=0.5 --benchmark_format=json >"$raw/pool-$r.json" 2>/dev/null
-  "$build/bench/concurrency_benchmark" \
+  "$build/bench/micro/concurrency_benchmark" \
     --benchmark_filter='(StratifiedPool|SimpleDeque)/.*threads:[12]$' \
     --benchmark_min_time=0.5 --benchmark_format=json >"$raw/queue-$r.json" 2>/dev/null
 done

@@ -117,6 +117,35 @@ BENCHMARK(BM_Pool_FreshAcquire)
     ->UseRealTime()  // the refill thread's work counts
     ->Unit(benchmark::kMicrosecond);
 
+// 2c. One request's acquire + release in fresh mode (the default), served
+// hot or warm, with the background threads running: between timed requests
+// (untimed) the pool settles, refilling a hot instance (hot) or holding
+// none (warm). Either way the release hands the used instance to the
+// reaper thread. What the request path pays for each tier.
+void BM_Pool_FreshServe(benchmark::State& state) {
+  bool hot = state.range(0) != 0;
+  ModuleOptions options;
+  options.min_hot = hot ? 1 : 0;
+  auto pool = PoolWithModule(state, {}, "echo", GuestBytes(kEcho), options);
+  if (!pool) return;
+  for (auto _ : state) {
+    state.PauseTiming();
+    if (!hot) (void)pool->MoveTo("echo", Tier::kWarm);
+    pool->WaitForRefills();
+    state.ResumeTiming();
+    auto lease = pool->Acquire("echo", kTimeout);
+    if (!Check(state, lease.status())) break;
+    benchmark::DoNotOptimize(lease);
+  }
+  ReportServedFrom(state, pool->Metrics());
+}
+BENCHMARK(BM_Pool_FreshServe)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("hot")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
 // 3. Cold tiers and compile: before each acquire (untimed) the module is
 // demoted to `tier`; the acquire then links (cold-memory), verifies,
 // deserializes and links (cold-disk), or compiles, writes the disk cache and

@@ -91,7 +91,11 @@ struct PoolOptions {
   // `cache_dir`, else a private temporary directory.
   std::shared_ptr<ModuleCache> cache;
   std::filesystem::path cache_dir;
-  bool background = true;  // maintainer, refill and loader threads
+  bool background = true;  // maintainer, refill, loader and reaper threads
+  // With background threads, whether the maintainer is one of them; without
+  // it, the host runs passes (RunMaintenance, RunRequestedMaintenance), as
+  // a simulation that charges their cost to its own timeline does.
+  bool maintainer_thread = true;
   std::shared_ptr<Clock> clock;  // default: SteadyClock
 };
 
@@ -263,6 +267,9 @@ class Pool {
 
   // Applies the policy now (the maintainer does this every interval).
   void RunMaintenance();
+  // Runs a pass if an event asked for one since the last pass (what the
+  // maintainer thread would do); true if it ran.
+  bool RunRequestedMaintenance();
   // Blocks until the refill and loader threads have nothing queued (tests,
   // benchmarks).
   void WaitForRefills();

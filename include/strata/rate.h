@@ -4,7 +4,10 @@
 //
 // With half-life h, an event t seconds ago weighs 2^(-t/h); the rate is the
 // decayed count divided by the mean lifetime h/ln 2, so a steady stream of r
-// events per second reads as r.
+// events per second reads as r. Until the estimate has seen several
+// half-lives it is corrected for the time it has not seen (divided by
+// 1 - 2^(-T/h), T the time since its first event, at least one half-life), so a
+// module that just started reads its rate, not a fraction of it.
 //
 // Thread contract: not thread-safe; the owner serialises access.
 #ifndef STRATA_RATE_H_
@@ -23,19 +26,30 @@ class DecayingRate {
   // Counts `events` at `now`; returns the rate just after (cheaper than a
   // separate PerSecond call: the count is already decayed to now).
   double Record(std::chrono::nanoseconds now, double events = 1.0) {
+    if (count_ == 0 && first_.count() == 0) first_ = now;
     Decay(now);
     count_ += events;
-    return now >= last_ ? count_ * kLn2 / half_life_s_ : PerSecond(now);
+    return now >= last_ ? count_ * kLn2 / half_life_s_ / Seen(now)
+                        : PerSecond(now);
   }
   // Events per second as of `now`.
   double PerSecond(std::chrono::nanoseconds now) const {
     double dt = std::chrono::duration<double>(now - last_).count();
     double decayed = count_ * std::exp2(-std::max(0.0, dt) / half_life_s_);
-    return decayed * kLn2 / half_life_s_;
+    return decayed * kLn2 / half_life_s_ / Seen(now);
   }
 
  private:
   static constexpr double kLn2 = 0.69314718055994530942;
+  // The share of a steady stream's full weight seen since the first event.
+  double Seen(std::chrono::nanoseconds now) const {
+    // Before one half-life has passed, count it as one: a single event then
+    // reads as a modest rate instead of an infinite one.
+    double x = std::max(1.0, std::chrono::duration<double>(now - first_).count() /
+                                 half_life_s_);
+    // After 30 half-lives the correction is below 1e-9: skip the exp2().
+    return x >= 30 ? 1.0 : 1 - Factor(x);
+  }
   void Decay(std::chrono::nanoseconds now) {
     double dt = std::chrono::duration<double>(now - last_).count();
     // A clock that jumps backwards decays nothing rather than inflating.
@@ -55,6 +69,7 @@ class DecayingRate {
   double half_life_s_;
   double count_ = 0;
   std::chrono::nanoseconds last_{0};
+  std::chrono::nanoseconds first_{0};  // the first event
 };
 
 }  // namespace strata

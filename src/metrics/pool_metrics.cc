@@ -38,7 +38,7 @@ PoolMetrics Pool::Metrics() const {
     mm.hot = static_cast<uint32_t>(e.hot.size());
     mm.in_use = e.in_use;
     mm.target_hot = e.target_hot;
-    mm.rate_per_s = e.rate.PerSecond(now);
+    mm.rate_per_s = e.Rate(now);
     for (const auto& h : e.hot) {
       mm.hot_resident_bytes += h->resident;
       mm.holdings_bytes += h->charge.bytes();

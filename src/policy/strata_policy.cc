@@ -20,6 +20,10 @@ struct Step {
   uint32_t module;  // index into the views
   uint32_t hot_index;  // 0: the warm step; k: the k-th hot instance
   uint64_t bytes;
+  // The first hot instance together with the code it needs, for a module
+  // not yet warm: valued as one step, so a module whose start-up costs far
+  // more than its load is not kept out of hot by a cheap warm step.
+  bool with_code = false;
   bool operator<(const Step& o) const {
     return value_per_byte < o.value_per_byte;
   }
@@ -59,6 +63,7 @@ class StrataPolicy final : public Policy {
         // linking on every request that would otherwise start cold.
         double saved = std::max(m.load_s, 1e-6);
         heap.push({m.rate_per_s * saved / CodeBytes(m), i, 0, CodeBytes(m)});
+        PushHot(heap, m, i, 1, limits, /*with_code=*/true);
       }
     }
 
@@ -69,12 +74,18 @@ class StrataPolicy final : public Policy {
       const ModuleView& m = modules[step.module];
       Placement& p = plan[step.module];
       if (step.hot_index == 0) {
+        if (p.tier <= Tier::kWarm) continue;  // hot already, with its code
         p.tier = Tier::kWarm;
         spend(step.bytes);
         PushHot(heap, m, step.module, 1, limits);
         continue;
       }
-      if (instances_left == 0) continue;
+      // Each step holds only if the module is where the step starts from.
+      bool from_cold = p.tier > Tier::kWarm;
+      if (step.with_code != from_cold || p.target_hot + 1 != step.hot_index ||
+          instances_left == 0) {
+        continue;
+      }
       p.tier = Tier::kHot;
       p.target_hot = step.hot_index;
       --instances_left;
@@ -98,12 +109,15 @@ class StrataPolicy final : public Policy {
   // The k-th hot instance saves an instantiation for the requests that find
   // at least k instances needed; that share shrinks with k.
   static void PushHot(std::priority_queue<Step>& heap, const ModuleView& m,
-                      uint32_t index, uint32_t k, const PolicyLimits& limits) {
+                      uint32_t index, uint32_t k, const PolicyLimits& limits,
+                      bool with_code = false) {
     if (m.idle_s >= Seconds(limits.hot_keep_alive)) return;
     if (m.rate_per_s < kMinRate || k > HotInstancesNeeded(m, limits)) return;
-    double saved = std::max(m.instantiate_s, 1e-6);
+    double saved = std::max(m.instantiate_s, 1e-6) +
+                   (with_code ? std::max(m.load_s, 1e-6) : 0);
     double value = m.rate_per_s * saved / k;
-    heap.push({value / InstanceBytes(m), index, k, InstanceBytes(m)});
+    uint64_t bytes = InstanceBytes(m) + (with_code ? CodeBytes(m) : 0);
+    heap.push({value / bytes, index, k, bytes, with_code});
   }
 };
 

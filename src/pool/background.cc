@@ -144,6 +144,52 @@ void WorkQueue::Stop() {
   idle_cv_.NotifyAll();
 }
 
+bool Reaper::Push(Item& item) {
+  MutexLock lock(mu_);
+  if (stopped_ || queue_.size() >= kMaxQueued) return false;
+  queue_.push_back(std::move(item));
+  if (queue_.size() == 1) cv_.NotifyOne();
+  return true;
+}
+
+void Reaper::Run(PoolState& s) {
+  std::vector<Item> batch;
+  MutexLock lock(mu_);
+  while (true) {
+    cv_.Wait(lock, [&]() NO_THREAD_SAFETY_ANALYSIS {
+      return stopped_ || !queue_.empty();
+    });
+    if (queue_.empty()) break;  // stopped and drained
+    batch.swap(queue_);
+    busy_ = true;
+    lock.Unlock();
+    for (Item& item : batch) Reap(s, item);
+    batch.clear();
+    lock.Lock();
+    busy_ = false;
+    if (queue_.empty()) idle_cv_.NotifyAll();
+  }
+  idle_cv_.NotifyAll();
+}
+
+void Reaper::WaitIdle() {
+  MutexLock lock(mu_);
+  idle_cv_.Wait(lock, [&]() NO_THREAD_SAFETY_ANALYSIS {
+    return queue_.empty() && !busy_;
+  });
+}
+
+bool Reaper::Idle() {
+  MutexLock lock(mu_);
+  return queue_.empty() && !busy_;
+}
+
+void Reaper::Stop() {
+  MutexLock lock(mu_);
+  stopped_ = true;
+  cv_.NotifyAll();
+}
+
 void EventHub::Add(std::shared_ptr<EventListener> listener) {
   MutexLock lock(mu_);
   listeners_.push_back(std::move(listener));
@@ -193,7 +239,10 @@ void StartBackground(PoolState& s) {
       return false;
     });
   });
-  s.maintainer = std::thread([&s] { MaintainerLoop(s); });
+  if (s.options.maintainer_thread) {
+    s.maintainer = std::thread([&s] { MaintainerLoop(s); });
+  }
+  s.reaper_thread = std::thread([&s] { s.reaper.Run(s); });
 }
 
 void StopBackground(PoolState& s) {
@@ -203,13 +252,15 @@ void StopBackground(PoolState& s) {
   }
   s.refills.Stop();
   s.loads.Stop();
+  s.reaper.Stop();  // it drops what is queued, then exits
   JoinUnlessSelf(s.maintainer);
   JoinUnlessSelf(s.refiller);
   JoinUnlessSelf(s.loader);
+  JoinUnlessSelf(s.reaper_thread);
 }
 
 void JoinBackground(PoolState& s) {
-  for (std::thread* t : {&s.maintainer, &s.refiller, &s.loader}) {
+  for (std::thread* t : {&s.maintainer, &s.refiller, &s.loader, &s.reaper_thread}) {
     if (!t->joinable()) continue;
     // Destroying the pool from its own thread (a listener deleting it):
     // the thread exits its loop on the shutdown flag by itself.
@@ -229,7 +280,8 @@ void Pool::WaitForRefills() {
   do {
     s.loads.WaitIdle();
     s.refills.WaitIdle();
-  } while (!s.loads.Idle() || !s.refills.Idle());
+    s.reaper.WaitIdle();
+  } while (!s.loads.Idle() || !s.refills.Idle() || !s.reaper.Idle());
 }
 
 }  // namespace strata

@@ -47,7 +47,29 @@ Retire Verdict(const PoolState& s, const ModuleEntry& e, const HotInstance& h,
   return Retire::kKeep;
 }
 
+// The allowance each lease is charged: the most a call dirtied, decaying
+// by 1/16 per measured return.
+void LearnCallGrowth(ModuleEntry& e, uint64_t resident, uint64_t before)
+    REQUIRES(e.mu) {
+  uint64_t growth = resident - std::min(resident, before);
+  e.call_growth_bytes =
+      std::max(growth, e.call_growth_bytes - e.call_growth_bytes / 16);
+}
+
 }  // namespace
+
+void Reap(PoolState& s, Reaper::Item& item) {
+  ModuleEntry& e = *item.entry;
+  uint64_t resident = item.measure ? item.held->instance->ResidentBytes() : 0;
+  item.held.reset();  // the charge goes back to the ledger here
+  bool refill;
+  {
+    MutexLock lock(e.mu);
+    if (item.measure) LearnCallGrowth(e, resident, item.resident_before);
+    refill = e.BelowHotTarget();
+  }
+  if (refill) s.QueueRefill(item.entry);
+}
 
 void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
                     std::unique_ptr<HotInstance> h) {
@@ -64,8 +86,11 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
                       : e.returns.fetch_add(1, std::memory_order_relaxed) %
                                 kFreshMeasureEvery ==
                             0));
-  // Outside the lock: the page-table read is the slow part of a return.
-  uint64_t resident = measure ? instance.ResidentBytes() : h->resident;
+  // A fresh instance is measured (and dropped) on the reaper thread; a
+  // reused one here, outside the lock, since it decides whether it stays.
+  bool reap = !reuse && s.options.background;
+  uint64_t resident =
+      measure && !reap ? instance.ResidentBytes() : h->resident;
 
   Events events;
   Retire why;
@@ -79,13 +104,7 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
     e.counters.traps += h->tally.traps;
     e.counters.timeouts += h->tally.timeouts;
     h->tally = {};
-    if (measure) {
-      // The allowance each lease is charged: the most a call dirtied,
-      // decaying by 1/16 per measured return.
-      uint64_t growth = resident - std::min(resident, h->resident);
-      e.call_growth_bytes =
-          std::max(growth, e.call_growth_bytes - e.call_growth_bytes / 16);
-    }
+    if (measure && !reap) LearnCallGrowth(e, resident, h->resident);
     why = Verdict(s, e, *h, size, &detail);
     // A request waiting in the ledger's line gets this slot instead. Read
     // under e.mu: a waiter enqueues before it scans the hot tiers (which
@@ -107,7 +126,9 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
       e.hot.push_back(std::move(h));
     } else {
       if (!detail.empty()) ++e.counters.retired;
-      refill = e.BelowHotTarget();
+      // A dropped instance handed to the reaper is refilled after it is
+      // gone, when its bytes are back; one dropped here, now.
+      refill = !reap && e.BelowHotTarget();
     }
   }
   if (!detail.empty()) {
@@ -115,7 +136,12 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
                                            : EventKind::kInstanceRetired,
                       e.name, std::move(detail)});
   }
-  h.reset();  // dropped outside the lock: unmapping takes time
+  if (h != nullptr) {
+    uint64_t before = h->resident;
+    Reaper::Item item{entry, std::move(h), measure && reap, before};
+    // Off this thread when it can be; else here, outside the lock.
+    if (!reap || !s.reaper.Push(item)) Reap(s, item);
+  }
   s.events.Publish(events);
   if (refill) s.QueueRefill(entry);
   if (why != Retire::kKeep || measure) s.CheckPressure();

@@ -24,7 +24,7 @@ ModuleView ViewOf(ModuleEntry& e, uint32_t index, Nanos now) REQUIRES(e.mu) {
   ModuleView v;
   v.id = index;
   v.key = e.id;
-  v.rate_per_s = e.rate.PerSecond(now);
+  v.rate_per_s = e.Rate(now);
   v.idle_s = e.last_acquire.count() == 0
                  ? 1e9
                  : std::chrono::duration<double>(now - e.last_acquire).count();
@@ -112,6 +112,12 @@ std::vector<std::shared_ptr<ModuleEntry>> Entries(const PoolState& s) {
 }
 
 void Pool::RunMaintenance() { Maintain(*state_); }
+
+bool Pool::RunRequestedMaintenance() {
+  if (!state_->maintain_requested.exchange(false)) return false;
+  Maintain(*state_);
+  return true;
+}
 
 void Maintain(PoolState& s) {
   Events events;

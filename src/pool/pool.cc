@@ -368,6 +368,7 @@ Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
     e.last_acquire = now;
     ++e.acquires;
     // A rate that doubled since the last pass deserves a new plan now.
+    e.rate_long.Record(now);
     if (double rate = e.rate.Record(now); rate > 2 * e.planned_rate + 1) {
       e.planned_rate = rate;
       s.RequestMaintenance();

@@ -100,7 +100,11 @@ struct ModuleEntry {
         options(std::move(options)),
         module_cap(module_cap),
         account(std::move(name)),
-        rate(half_life) {}
+        rate(half_life),
+        rate_long(half_life * kLongRateFactor) {}
+
+  // The long rate's half-life, in short ones.
+  static constexpr int kLongRateFactor = 10;
 
   const uint32_t id;
   const std::string name;
@@ -131,7 +135,14 @@ struct ModuleEntry {
   std::deque<const void*> cap_line GUARDED_BY(mu);
   bool removed GUARDED_BY(mu) = false;
 
+  // Acquires per second over a short half-life (it follows bursts) and a
+  // long one (it remembers a module used every few minutes); the policy
+  // sees the larger.
   DecayingRate rate GUARDED_BY(mu);
+  DecayingRate rate_long GUARDED_BY(mu);
+  double Rate(Nanos now) const REQUIRES(mu) {
+    return std::max(rate.PerSecond(now), rate_long.PerSecond(now));
+  }
   double planned_rate GUARDED_BY(mu) = 0;  // the rate the last pass saw
   Nanos last_acquire GUARDED_BY(mu){0};
   uint64_t acquires GUARDED_BY(mu) = 0;  // since registration
@@ -189,6 +200,44 @@ class WorkQueue {
   bool stopped_ GUARDED_BY(mu_) = false;
 };
 
+// Instances to drop, handed over by the request path: destroying an
+// instance (unmapping and resetting its memory) costs more than serving a
+// hot one, so a returned fresh instance is dropped here, off the request's
+// thread, and measured first (what its call dirtied teaches the module's
+// call allowance). Its charge stays in the ledger until it is destroyed.
+class Reaper {
+ public:
+  struct Item {
+    std::shared_ptr<ModuleEntry> entry;
+    std::unique_ptr<HotInstance> held;
+    bool measure = false;
+    uint64_t resident_before = 0;  // its measure when it was leased
+  };
+  // Queues `item`; false (the caller drops it itself) once stopped or when
+  // kMaxQueued items already wait, so a slow reaper cannot hold memory
+  // without bound.
+  bool Push(Item& item) EXCLUDES(mu_);
+  // The thread's body: drops what is queued until stopped.
+  void Run(PoolState& s) EXCLUDES(mu_);
+  void WaitIdle() EXCLUDES(mu_);
+  bool Idle() EXCLUDES(mu_);
+  void Stop() EXCLUDES(mu_);
+
+ private:
+  static constexpr size_t kMaxQueued = 256;
+  Mutex mu_;
+  CondVar cv_, idle_cv_;
+  std::vector<Item> queue_ GUARDED_BY(mu_);
+  bool busy_ GUARDED_BY(mu_) = false;
+  bool stopped_ GUARDED_BY(mu_) = false;
+};
+
+// Drops `item`'s instance, measuring it first if asked (the call
+// allowance); then, its bytes and slot given back, refills its module's hot
+// tier if it is below target (a refill queued before would have found no
+// room at the budget's edge).
+void Reap(PoolState& s, Reaper::Item& item);
+
 struct PoolState {
   PoolState(Engine* engine, PoolOptions options, std::unique_ptr<Policy> policy,
             std::shared_ptr<Clock> clock, std::shared_ptr<ModuleCache> cache);
@@ -234,7 +283,8 @@ struct PoolState {
   // deserialize, link) have their own thread, so no refill waits behind a
   // module's compile.
   WorkQueue refills, loads;
-  std::thread maintainer, refiller, loader;
+  Reaper reaper;
+  std::thread maintainer, refiller, loader, reaper_thread;
 
   // Wakes the maintainer; cheap when a request is already pending.
   void RequestMaintenance();
