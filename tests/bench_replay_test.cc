@@ -217,5 +217,43 @@ TEST(BenchReplayTest, EveryArrivalIsServedOnceWithinTheBudget) {
   }
 }
 
+// Virtual time: every arrival is served once, the replay runs one
+// maintenance pass per interval of trace time itself, and the pool's clock
+// ends at least at the end of the trace.
+TEST(BenchReplayTest, VirtualTimeRunsAPassEveryIntervalAndServesAll) {
+  auto w = MakeWorkload("zipf:1.0", Params(20, 20));
+  ASSERT_TRUE(w.ok()) << w.status();
+  w->modules.resize(5);
+  std::erase_if(w->arrivals, [](const Arrival& a) { return a.module >= 5; });
+  auto compiled = CompileWorkload(TestEngine(), *w);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  for (const char* policy : {"gdsf", "strata"}) {
+    auto clock = std::make_shared<ManualClock>();
+    ReplayOptions ro;
+    ro.progress = false;
+    ro.virtual_clock = clock;
+    ro.maintain_interval = std::chrono::seconds(1);
+    ro.budget_bytes = 2 << 20;
+    ExecutorOptions eo;
+    eo.budget_bytes = ro.budget_bytes;
+    eo.max_instances = 32;
+    eo.clock = clock;
+    eo.maintain_interval = ro.maintain_interval;
+    eo.host_maintenance = true;
+    auto executor = MakeExecutor(policy, TestEngine(), eo);
+    ASSERT_TRUE(executor.ok()) << executor.status();
+    for (size_t i = 0; i < w->modules.size(); ++i) {
+      ASSERT_TRUE((*executor)->Register(w->modules[i], (*compiled)[i]).ok());
+    }
+    (*executor)->Settle();
+    RunResult r = Replay(*w, **executor, ro);
+    EXPECT_EQ(r.failures, 0u) << policy << ": " << r.first_failure;
+    EXPECT_EQ(r.requests, w->arrivals.size()) << policy;
+    EXPECT_GE(r.figures.maintainer_runs, 20u) << policy;
+    EXPECT_GE(clock->Now(), w->length) << policy;
+    EXPECT_EQ(r.over_budget_readings, 0u) << policy;
+  }
+}
+
 }  // namespace
 }  // namespace strata::bench

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "baselines/baselines.h"
 
@@ -148,25 +150,62 @@ class PoolExecutor final : public Executor {
     pool_->RunMaintenance();
     pool_->WaitForRefills();
   }
+  void FinishBackground() override {
+    pool_->RunRequestedMaintenance();
+    pool_->WaitForRefills();
+  }
+  void Maintain() override { Settle(); }
   uint64_t Held() const override { return pool_->LedgerNow().held_bytes; }
   MemorySample Memory() const override {
     PoolMetrics m = pool_->Metrics();
     uint64_t idle = 0;
     for (const ModuleMetrics& mm : m.modules) idle += mm.holdings_bytes;
+    uint32_t hot = m.instances_by_tier[int(Tier::kHot)];
+    uint32_t warm = m.instances_by_tier[int(Tier::kWarm)];
+    for (auto [peak, now] : {std::pair{&peak_hot_, hot}, std::pair{&peak_warm_, warm}}) {
+      uint32_t seen = peak->load();
+      while (now > seen && !peak->compare_exchange_weak(seen, now)) {
+      }
+    }
     return {m.used_bytes, idle, m.process_rss_bytes};
   }
   PoolFigures Figures() const override {
     PoolMetrics m = pool_->Metrics();
-    return {m.promotions,       m.demotions,
-            m.evictions,        m.maintainer_runs,
-            m.maintainer_cpu_s, m.ledger.peak_bytes,
-            m.ledger.violations};
+    PoolFigures f;
+    f.promotions = m.promotions;
+    f.demotions = m.demotions;
+    f.evictions = m.evictions;
+    f.maintainer_runs = m.maintainer_runs;
+    f.maintainer_cpu_s = m.maintainer_cpu_s;
+    f.peak_held_bytes = m.ledger.peak_bytes;
+    f.ledger_violations = m.ledger.violations;
+    f.acquires = m.acquires;
+    f.exposed_acquires = ExposedAcquires(m.ToPrometheus());
+    for (const ModuleMetrics& mm : m.modules) {
+      f.instantiations_background += mm.instantiations_background;
+      f.instantiations_foreground += mm.instantiations_foreground;
+    }
+    f.peak_hot_instances = peak_hot_.load();
+    f.peak_warm_modules = peak_warm_.load();
+    return f;
   }
 
  private:
+  // The sum of the strata_acquires_total samples of an exposition.
+  static uint64_t ExposedAcquires(const std::string& text) {
+    uint64_t sum = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("strata_acquires_total{", 0) != 0) continue;
+      sum += std::strtoull(line.substr(line.rfind(' ') + 1).c_str(), nullptr, 10);
+    }
+    return sum;
+  }
+
   const std::string name_;
   std::unique_ptr<Pool> pool_;
   std::vector<std::string> names_, exports_;
+  mutable std::atomic<uint32_t> peak_hot_{0}, peak_warm_{0};
 };
 
 }  // namespace
@@ -276,6 +315,7 @@ Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& policy,
   }
   options.maintain_interval = o.maintain_interval;
   options.clock = o.clock;
+  options.maintainer_thread = !o.host_maintenance;
   auto pool = Pool::Create(&engine, options, std::move(chosen));
   if (!pool.ok()) return pool.status();
   return std::unique_ptr<Executor>(new PoolExecutor(policy, std::move(*pool)));

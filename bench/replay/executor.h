@@ -33,9 +33,12 @@ struct ExecutorOptions {
   uint64_t budget_bytes = uint64_t{512} << 20;
   uint32_t max_instances = 256;
   // The pool's clock: trace time (a ScaledClock) for a replay at a
-  // speed-up, else the default steady clock.
+  // speed-up, a ManualClock in virtual time, else the steady clock.
   std::shared_ptr<Clock> clock;
   std::chrono::milliseconds maintain_interval{1000};  // on that clock
+  // Virtual time: the replay runs the pool's maintenance passes itself
+  // (FinishBackground, Maintain) so it can charge their cost.
+  bool host_maintenance = false;
 };
 
 struct Served {
@@ -57,6 +60,12 @@ struct PoolFigures {
   double maintainer_cpu_s = 0;
   uint64_t peak_held_bytes = 0;  // the ledger's, over every tier change
   uint64_t ledger_violations = 0;
+  // The pool's own count of acquires served, and the same read back from
+  // its Prometheus exposition.
+  uint64_t acquires = 0, exposed_acquires = 0;
+  uint64_t instantiations_background = 0, instantiations_foreground = 0;
+  // Most hot instances, and most modules warm, seen at the memory samples.
+  uint32_t peak_hot_instances = 0, peak_warm_modules = 0;
 };
 
 class Executor {
@@ -74,6 +83,11 @@ class Executor {
   virtual Result<Served> Serve(uint32_t index, std::span<const uint8_t> input) = 0;
   // Waits for background work in flight (before a run).
   virtual void Settle() {}
+  // Virtual time: lets the background work the last request started finish
+  // (a maintenance pass it asked for, refills, loads, drops).
+  virtual void FinishBackground() {}
+  // Virtual time: one interval's maintenance pass, and what it starts.
+  virtual void Maintain() {}
   // Bytes held now; cheap enough to read at every arrival.
   virtual uint64_t Held() const = 0;
   virtual MemorySample Memory() const = 0;

@@ -131,9 +131,11 @@ double RunResult::hit_rate(ServedFrom from) const {
   return total == 0 ? 0 : static_cast<double>(served[int(from)]) / total;
 }
 
-RunResult Replay(const Workload& w, Executor& executor, const ReplayOptions& o) {
-  Tally tally;
-  Memory memory(executor, o.budget_bytes);
+namespace {
+
+// Returns the trace time the replay ended at.
+double ReplayWallClock(const Workload& w, Executor& executor,
+                       const ReplayOptions& o, Tally& tally, Memory& memory) {
   std::atomic<size_t> next{0};
   std::atomic<bool> done{false};
   auto start = SteadyClock::now();
@@ -164,7 +166,57 @@ RunResult Replay(const Workload& w, Executor& executor, const ReplayOptions& o) 
   for (auto& t : workers) t.join();
   done.store(true);
   sampler.join();
-  double span = trace_time();
+  return trace_time();
+}
+
+double ReplayVirtualTime(const Workload& w, Executor& executor,
+                         const ReplayOptions& o, Tally& tally, Memory& memory) {
+  Progress progress(w, executor, o.progress);
+  Nanos now{0}, cpu_free{0};  // virtual: the clock, and when the CPU frees
+  auto advance = [&](Nanos t) {
+    if (t > now) {
+      o.virtual_clock->Advance(t - now);
+      now = t;
+    }
+  };
+  auto charge = [&](auto work) {
+    auto start = SteadyClock::now();
+    work();
+    return std::chrono::duration_cast<Nanos>(SteadyClock::now() - start);
+  };
+  Nanos next_pass = o.maintain_interval;
+  for (const Arrival& a : w.arrivals) {
+    while (next_pass <= std::max(a.at, cpu_free)) {
+      Nanos start = std::max(next_pass, cpu_free);
+      advance(start);
+      cpu_free = start + charge([&] { executor.Maintain(); });
+      memory.Sample(Secs(now), tally);
+      next_pass += o.maintain_interval;
+    }
+    Nanos start = std::max(a.at, cpu_free);  // waits while the CPU is busy
+    advance(start);
+    memory.Read(Secs(now));
+    auto served_at = SteadyClock::now();
+    auto served = executor.Serve(a.module, w.modules[a.module].inputs[a.input]);
+    Nanos service = std::chrono::duration_cast<Nanos>(SteadyClock::now() - served_at);
+    tally.Add(served, start - a.at + service, o.hot_p50);
+    cpu_free = start + service;
+    advance(cpu_free);
+    cpu_free += charge([&] { executor.FinishBackground(); });
+    progress.Maybe(tally.done.load());
+  }
+  advance(std::max(cpu_free, w.length));
+  return Secs(now);
+}
+
+}  // namespace
+
+RunResult Replay(const Workload& w, Executor& executor, const ReplayOptions& o) {
+  Tally tally;
+  Memory memory(executor, o.budget_bytes);
+  auto start = SteadyClock::now();
+  double span = o.virtual_clock ? ReplayVirtualTime(w, executor, o, tally, memory)
+                                : ReplayWallClock(w, executor, o, tally, memory);
   memory.Read(span);
   memory.Sample(span, tally);
 

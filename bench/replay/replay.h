@@ -1,14 +1,23 @@
 // Replays a Workload through one Executor and measures it.
 //
-// Open loop on the wall clock: worker threads take arrivals in order and
-// start each at its due time (a slow request does not delay later
-// arrivals); end-to-end latency counts from the due time, so queueing is
-// included (no coordinated omission). A trace replays at `speedup` trace
-// seconds per real second: the pool keeps trace time (its clock is a
-// ScaledClock with the same speed-up), while its maintenance, refills and
-// loads run on its own threads, in real time, competing with the requests
-// for the CPU as they would in service. Nothing is done for free between
-// arrivals.
+// Two modes, neither doing the pool's work for free between arrivals:
+//
+// Wall clock, open loop: worker threads take arrivals in order and start
+// each at its due time (a slow request does not delay later arrivals);
+// end-to-end latency counts from the due time, so queueing is included (no
+// coordinated omission). A trace replays at `speedup` trace seconds per
+// real second: the pool keeps trace time (its clock is a ScaledClock with
+// the same speed-up), while its maintenance, refills, loads and drops run
+// on its own threads, in real time, competing with the requests for the CPU.
+//
+// Virtual time, for traces longer than the wall clock allows: arrivals are
+// served one at a time on one simulated CPU whose clock is the pool's
+// (a ManualClock). After each request the background work it started (a
+// maintenance pass, refills, loads, drops) runs to completion and its
+// measured wall time is charged to that CPU, as is each interval's
+// maintenance pass; an arrival that comes while the CPU is busy waits, and
+// the wait is part of its end-to-end latency. This charges the pool more
+// than two real cores would (its threads get no second core).
 //
 // Memory is read from the executor at every arrival (for the pool: its
 // ledger, whose peak also covers every tier change between arrivals), and
@@ -25,8 +34,12 @@
 namespace strata::bench {
 
 struct ReplayOptions {
-  int threads = 2;
-  double speedup = 1;  // trace seconds per replayed second
+  int threads = 2;     // wall clock
+  double speedup = 1;  // wall clock: trace seconds per replayed second
+  // Virtual time: the pool's clock (advanced by the replay), and the
+  // interval of the maintenance passes it runs.
+  std::shared_ptr<ManualClock> virtual_clock;
+  std::chrono::milliseconds maintain_interval{1000};
   uint64_t budget_bytes = 0;
   // A hot acquire's median, measured before the runs: a request's
   // cold-start cost is its acquire latency above it.

@@ -25,9 +25,13 @@ void BenchOptions::AddTo(CLI::App& cmd, bool workload_options) {
     cmd.add_option("--rate", rate, "Arrivals per second (synthetic workloads)")
         ->check(CLI::PositiveNumber);
     cmd.add_option("--modules", modules, "Modules (zipf, uniform, ...; 0: default)");
+    cmd.add_option("--mode", mode,
+                   "auto (virtual time for traces), wall or virtual")
+        ->check(CLI::IsMember({"auto", "wall", "virtual"}));
     cmd.add_option("--speedup", speedup,
-                   "Traces: trace seconds replayed per real second (the pool "
-                   "keeps trace time; its threads run in real time)")
+                   "Traces on the wall clock: trace seconds replayed per real "
+                   "second (the pool keeps trace time; its threads run in real "
+                   "time)")
         ->check(CLI::PositiveNumber);
     cmd.add_option("--module", user_modules,
                    "Replay over this module instead of synth ones: "
@@ -45,6 +49,10 @@ void BenchOptions::AddTo(CLI::App& cmd, bool workload_options) {
   cmd.add_option("--pages", pages_dir, "NAME/source.html pages (default: bundled)");
   cmd.add_option("--traces", traces_dir,
                  "azure-functions-2019 trace folder (default: bundled)");
+}
+
+bool BenchOptions::virtual_time() const {
+  return mode == "virtual" || (mode == "auto" && is_trace());
 }
 
 bool BenchOptions::is_trace() const {
@@ -109,9 +117,10 @@ std::string BenchOptions::CommandLine() const {
   o << "strata bench --workload " << workload << " --policy " << policy
     << " --budget " << budget << " --seed " << seed;
   if (duration_s > 0) o << " --duration " << duration_s;
-  if (is_trace()) {
+  if (mode != "auto") o << " --mode " << mode;
+  if (is_trace() && !virtual_time()) {
     o << " --speedup " << speedup;
-  } else {
+  } else if (!is_trace()) {
     o << " --rate " << rate;
   }
   if (modules > 0) o << " --modules " << modules;
@@ -128,12 +137,15 @@ Result<PreparedWorkload> PrepareWorkload(Engine& engine, const BenchOptions& o) 
   if (!workload.ok()) return workload.status();
   PreparedWorkload p;
   p.workload = std::move(*workload);
-  p.speedup = o.is_trace() ? o.speedup : 1;
+  p.virtual_time = o.virtual_time();
+  p.speedup = o.is_trace() && !p.virtual_time ? o.speedup : 1;
   std::fprintf(stderr, "strata bench: %s: %zu modules, %zu arrivals over %.0f s "
                "of %s; compiling the modules once...\n",
                p.workload.name.c_str(), p.workload.modules.size(),
                p.workload.arrivals.size(), params->duration_s,
-               o.is_trace() ? "trace time" : "wall clock");
+               p.virtual_time ? "trace time, replayed in virtual time"
+               : o.is_trace() ? "trace time"
+                              : "wall clock");
   auto compiled = bench::CompileWorkload(engine, p.workload);
   if (!compiled.ok()) return compiled.status();
   p.compiled = std::move(*compiled);
@@ -151,18 +163,24 @@ bench::ReportHeader MakeHeader(const PreparedWorkload& p, const BenchOptions& o,
   bench::ReportHeader h;
   h.workload = p.workload.name;
   h.description = p.workload.description;
-  char mode[128];
-  std::snprintf(mode, sizeof mode, "wall clock, %d threads%s", o.threads,
-                p.speedup != 1 ? (", " + Fixed(p.speedup, 0) +
-                                  " trace s per s").c_str()
-                               : "");
+  char mode[160];
+  if (p.virtual_time) {
+    std::snprintf(mode, sizeof mode,
+                  "virtual time, one simulated CPU charged with the pool's "
+                  "background work");
+  } else {
+    std::snprintf(mode, sizeof mode, "wall clock, %d threads%s", o.threads,
+                  p.speedup != 1 ? (", " + Fixed(p.speedup, 0) +
+                                    " trace s per s").c_str()
+                                 : "");
+  }
   h.mode = mode;
   h.command = std::move(command);
   h.seed = o.seed;
   h.modules = p.workload.modules.size();
   h.arrivals = p.workload.arrivals.size();
   h.working_set_bytes = p.working_set_bytes;
-  h.threads = o.threads;
+  h.threads = p.virtual_time ? 1 : o.threads;
   h.speedup = p.speedup;
   h.hot_p50_ns = static_cast<uint64_t>(p.hot_p50.count());
   return h;
@@ -175,8 +193,16 @@ Result<bench::RunResult> RunPolicy(Engine& engine, const PreparedWorkload& p,
   eo.budget_bytes = budget;
   eo.maintain_interval = std::chrono::milliseconds(o.maintain_ms);
   // Trace time for the pool: keep-alive windows and intervals in trace
-  // seconds, while its threads run for real.
-  if (p.speedup != 1) eo.clock = std::make_shared<bench::ScaledClock>(p.speedup);
+  // seconds, while its threads run for real (or, in virtual time, a clock
+  // the replay advances).
+  std::shared_ptr<ManualClock> virtual_clock;
+  if (p.virtual_time) {
+    virtual_clock = std::make_shared<ManualClock>();
+    eo.clock = virtual_clock;
+    eo.host_maintenance = true;
+  } else if (p.speedup != 1) {
+    eo.clock = std::make_shared<bench::ScaledClock>(p.speedup);
+  }
   auto executor = bench::MakeExecutor(policy, engine, eo);
   if (!executor.ok()) return executor.status();
   std::fprintf(stderr, "  [%s] registering %zu modules\n", policy.c_str(),
@@ -191,6 +217,8 @@ Result<bench::RunResult> RunPolicy(Engine& engine, const PreparedWorkload& p,
   ro.speedup = p.speedup;
   ro.budget_bytes = budget;
   ro.hot_p50 = p.hot_p50;
+  ro.virtual_clock = virtual_clock;
+  ro.maintain_interval = eo.maintain_interval;
   bench::RunResult r = bench::Replay(p.workload, **executor, ro);
   std::fprintf(stderr,
                "  [%s] %llu requests in %.1f s, %.1f%% hot, cold cost %.1f ms, "

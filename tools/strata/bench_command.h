@@ -24,7 +24,9 @@ struct BenchOptions {
   double rate = 200;
   uint32_t modules = 0;
   uint64_t seed = 42;
-  double speedup = 60;  // traces: trace seconds per replayed second
+  // auto: virtual time for traces, the wall clock for the others.
+  std::string mode = "auto";
+  double speedup = 60;  // traces on the wall clock: trace s per replayed s
   uint32_t maintain_ms = 1000;
   std::string out_dir = "bench-results";
   std::string html;
@@ -34,6 +36,7 @@ struct BenchOptions {
 
   void AddTo(CLI::App& cmd, bool workload_options);
   bool is_trace() const;
+  bool virtual_time() const;
   Result<bench::WorkloadParams> WorkloadParams() const;
   // The policies to run, in order; "all" leaves `none` out for traces
   // (compiling every one of their calls takes hours); it can still be
@@ -50,7 +53,8 @@ struct PreparedWorkload {
   std::vector<std::shared_ptr<const Module>> compiled;
   uint64_t working_set_bytes = 0;
   std::chrono::nanoseconds hot_p50{0};
-  double speedup = 1;
+  bool virtual_time = false;
+  double speedup = 1;  // wall clock
 };
 Result<PreparedWorkload> PrepareWorkload(Engine& engine, const BenchOptions& o);
 
