@@ -34,6 +34,10 @@ struct RequestKind {
   bool misbehaving = false;
   bool echo = false;  // the output must equal the input
   int weight = 1;
+  // A well-behaved call under a misbehaving module's 20 ms deadline: on a
+  // machine starved of cores that deadline may pass while the thread waits
+  // to run, which is the deadline working, not a lost request.
+  bool may_time_out = false;
 };
 
 Bytes ToBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
@@ -98,7 +102,7 @@ std::vector<RequestKind> Kinds(const std::vector<Bytes>& pages) {
       {"misbehave-reuse", "recurse", {{}}, {E::kTrap}, true, false, 1},
       {"misbehave", "exit", {{}}, {E::kGuestExit}, true, false, 1},
       {"misbehave-reuse", "big", {{}}, {E::kOutputTooLarge}, true, false, 1},
-      {"misbehave-reuse", "echo", {ToBytes("fine")}, {}, false, true, 2},
+      {"misbehave-reuse", "echo", {ToBytes("fine")}, {}, false, true, 2, true},
       {"init-trap", "run", {{}}, {E::kTrap}, true, false, 1},
   };
   for (uint32_t i = 0; i < 8; ++i) {
@@ -298,7 +302,8 @@ class Soak {
     } else {
       ErrorCode code = out.status().code();
       bool allowed = std::find(kind.allowed.begin(), kind.allowed.end(), code) !=
-                     kind.allowed.end();
+                         kind.allowed.end() ||
+                     (kind.may_time_out && code == ErrorCode::kDeadlineExceeded);
       if (!allowed || !Clear(out.status(), module)) {
         Unexpected(out.status().ToString());
       } else {

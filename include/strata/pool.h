@@ -83,9 +83,11 @@ struct PoolOptions {
   uint32_t max_instances = 64;
   std::string policy = "strata";  // or pass a Policy to Create()
   std::chrono::milliseconds maintain_interval{5000};
-  // A module idle this long keeps no hot instances; this long, no warm code.
-  std::chrono::seconds idle_timeout{60};
-  std::chrono::seconds warm_keep_alive{600};
+  // A module idle this long keeps no hot instances (10 minutes: the fixed
+  // keep-alive serverless platforms use); this long, no warm code. Under
+  // pressure the budget evicts sooner, by value per byte.
+  std::chrono::seconds idle_timeout{600};
+  std::chrono::seconds warm_keep_alive{1800};
   std::chrono::seconds rate_half_life{30};
   // Cold-on-disk: `cache` if set (pools may share one), else a cache in
   // `cache_dir`, else a private temporary directory.
