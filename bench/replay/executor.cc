@@ -119,15 +119,17 @@ class InstantiateExecutor final : public Executor {
 
 class PoolExecutor final : public Executor {
  public:
-  PoolExecutor(std::string name, std::unique_ptr<Pool> pool)
-      : name_(std::move(name)), pool_(std::move(pool)) {}
+  PoolExecutor(std::string name, std::unique_ptr<Pool> pool, ReuseMode reuse)
+      : name_(std::move(name)), pool_(std::move(pool)) {
+    module_options_.reuse = reuse;
+  }
   const std::string& name() const override { return name_; }
   bool budgeted() const override { return true; }
   Status Register(const WorkloadModule& m,
                   std::shared_ptr<const Module> compiled) override {
     names_.push_back(m.name);
     exports_.push_back(ExportOf(m));
-    return pool_->AddModule(m.name, m.bytes, std::move(compiled), {});
+    return pool_->AddModule(m.name, m.bytes, std::move(compiled), module_options_);
   }
   Result<Served> Serve(uint32_t i, std::span<const uint8_t> input) override {
     auto start = SteadyClock::now();
@@ -204,6 +206,7 @@ class PoolExecutor final : public Executor {
 
   const std::string name_;
   std::unique_ptr<Pool> pool_;
+  ModuleOptions module_options_;
   std::vector<std::string> names_, exports_;
   mutable std::atomic<uint32_t> peak_hot_{0}, peak_warm_{0};
 };
@@ -257,13 +260,15 @@ Result<uint64_t> MeasureWorkingSet(
 }
 
 Result<std::chrono::nanoseconds> MeasureHotAcquireP50(
-    Engine& engine, const WorkloadModule& m, std::shared_ptr<const Module> compiled) {
+    Engine& engine, const WorkloadModule& m, std::shared_ptr<const Module> compiled,
+    ReuseMode reuse) {
   PoolOptions options;
   options.max_instances = 4;
   auto pool = Pool::Create(&engine, options);
   if (!pool.ok()) return pool.status();
   ModuleOptions module_options;
-  module_options.min_hot = 1;  // fresh mode, as in the replays
+  module_options.min_hot = 1;
+  module_options.reuse = reuse;
   if (Status s = (*pool)->AddModule(m.name, m.bytes, std::move(compiled),
                                     module_options);
       !s.ok()) {
@@ -318,7 +323,7 @@ Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& policy,
   options.maintainer_thread = !o.host_maintenance;
   auto pool = Pool::Create(&engine, options, std::move(chosen));
   if (!pool.ok()) return pool.status();
-  return std::unique_ptr<Executor>(new PoolExecutor(policy, std::move(*pool)));
+  return std::unique_ptr<Executor>(new PoolExecutor(policy, std::move(*pool), o.reuse));
 }
 
 }  // namespace strata::bench

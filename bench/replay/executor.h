@@ -39,6 +39,10 @@ struct ExecutorOptions {
   // Virtual time: the replay runs the pool's maintenance passes itself
   // (FinishBackground, Maintain) so it can charge their cost.
   bool host_maintenance = false;
+  // The pool's modules: a fresh instance per call (the default), or
+  // instances reused across calls, as a FaaS platform reuses a warm
+  // container. `instantiate` and `none` make one per call either way.
+  ReuseMode reuse = ReuseMode::kFresh;
 };
 
 struct Served {
@@ -110,11 +114,12 @@ Result<uint64_t> MeasureWorkingSet(
     const std::vector<std::shared_ptr<const Module>>& compiled);
 
 // The median latency of an acquire served hot, measured the way the
-// executors measure acquires, on `module` in a pool of its own: the
-// reference of the cold-start cost (bench/replay/replay.h).
+// executors measure acquires, on `module` in a pool of its own with the
+// replays' reuse mode: the reference of the cold-start cost
+// (bench/replay/replay.h).
 Result<std::chrono::nanoseconds> MeasureHotAcquireP50(
     Engine& engine, const WorkloadModule& module,
-    std::shared_ptr<const Module> compiled);
+    std::shared_ptr<const Module> compiled, ReuseMode reuse);
 
 // `policy` is one of kPolicyNames, or keepalive:TTL.
 Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& policy,

@@ -29,7 +29,7 @@ namespace strata::bench {
 //   start-up   = (maximum - average) / 4000 (FaasCache's cold cost)
 //   memory     = allocated MB / 256, dirtied at start-up
 inline constexpr const char* kTraceMapping =
-    "call = avg/1000 in [1 us, 2 ms], start-up = (max-avg)/4000 up to 5 ms, "
+    "call = avg/4000 in [1 us, 2 ms], start-up = (max-avg)/4000 up to 5 ms, "
     "memory = MB/256 in [64 KiB, 4 MiB]";
 
 struct TraceFunction {

@@ -28,6 +28,9 @@ void BenchOptions::AddTo(CLI::App& cmd, bool workload_options) {
     cmd.add_option("--mode", mode,
                    "auto (virtual time for traces), wall or virtual")
         ->check(CLI::IsMember({"auto", "wall", "virtual"}));
+    cmd.add_flag("--reuse", reuse,
+                 "Reuse instances across calls, as a FaaS platform reuses a "
+                 "warm container (default: a fresh instance per call)");
     cmd.add_option("--speedup", speedup,
                    "Traces on the wall clock: trace seconds replayed per real "
                    "second (the pool keeps trace time; its threads run in real "
@@ -118,6 +121,7 @@ std::string BenchOptions::CommandLine() const {
     << " --budget " << budget << " --seed " << seed;
   if (duration_s > 0) o << " --duration " << duration_s;
   if (mode != "auto") o << " --mode " << mode;
+  if (reuse) o << " --reuse";
   if (is_trace() && !virtual_time()) {
     o << " --speedup " << speedup;
   } else if (!is_trace()) {
@@ -152,7 +156,8 @@ Result<PreparedWorkload> PrepareWorkload(Engine& engine, const BenchOptions& o) 
   auto working_set = bench::MeasureWorkingSet(engine, p.workload, p.compiled);
   if (!working_set.ok()) return working_set.status();
   p.working_set_bytes = *working_set;
-  auto hot = bench::MeasureHotAcquireP50(engine, p.workload.modules[0], p.compiled[0]);
+  auto hot = bench::MeasureHotAcquireP50(engine, p.workload.modules[0], p.compiled[0],
+                                         o.reuse ? ReuseMode::kReuse : ReuseMode::kFresh);
   if (!hot.ok()) return hot.status();
   p.hot_p50 = *hot;
   return p;
@@ -174,7 +179,8 @@ bench::ReportHeader MakeHeader(const PreparedWorkload& p, const BenchOptions& o,
                                     " trace s per s").c_str()
                                  : "");
   }
-  h.mode = mode;
+  h.mode = std::string(mode) + (o.reuse ? ", instances reused across calls"
+                                         : ", a fresh instance per call");
   h.command = std::move(command);
   h.seed = o.seed;
   h.modules = p.workload.modules.size();
@@ -191,6 +197,7 @@ Result<bench::RunResult> RunPolicy(Engine& engine, const PreparedWorkload& p,
                                    const BenchOptions& o) {
   bench::ExecutorOptions eo;
   eo.budget_bytes = budget;
+  eo.reuse = o.reuse ? ReuseMode::kReuse : ReuseMode::kFresh;
   eo.maintain_interval = std::chrono::milliseconds(o.maintain_ms);
   // Trace time for the pool: keep-alive windows and intervals in trace
   // seconds, while its threads run for real (or, in virtual time, a clock

@@ -26,6 +26,7 @@ struct BenchOptions {
   uint64_t seed = 42;
   // auto: virtual time for traces, the wall clock for the others.
   std::string mode = "auto";
+  bool reuse = false;  // reuse instances across calls (default: fresh)
   double speedup = 60;  // traces on the wall clock: trace s per replayed s
   uint32_t maintain_ms = 1000;
   std::string out_dir = "bench-results";

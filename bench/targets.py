@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Judges docs/BENCHMARKS.md's targets on the runs bench/fair_fights.sh wrote.
+
+Reads OUT/<workload>-<budget>pct/*.json (one file per `strata bench` run,
+every policy in it) and writes OUT/targets.{json,txt}: for each run, the
+figures each target compares and whether it was met. Nothing is judged
+across runs: each comparison is between policies of one run.
+
+  1. strata's e2e mean and p99 are no worse than `instantiate`'s.
+  2. traces only: strata's cold-start cost <= 0.7x the best baseline's, its
+     cold-start count <= the best baseline's, its p99 <= the best
+     baseline's (best: the lowest among the other policies, each figure on
+     its own).
+  3. no policy's memory reading is ever above the budget.
+
+Usage: python3 bench/targets.py OUT
+"""
+import glob
+import json
+import os
+import sys
+
+
+def judge(path):
+    with open(path) as f:
+        run = json.load(f)
+    by = {r["policy"]: r for r in run["runs"]}
+    s = by["strata"]
+    others = [r for p, r in by.items() if p != "strata"]
+    trace = run["workload"].startswith(("azure", "trace"))
+    rows = []
+
+    def row(target, strata, other, met, unit):
+        rows.append({"target": target, "strata": strata, "other": other,
+                     "unit": unit, "met": bool(met)})
+
+    if "instantiate" in by:
+        i = by["instantiate"]["end_to_end"]
+        e = s["end_to_end"]
+        row("1 mean <= instantiate", e["mean_ns"] / 1e3, i["mean_ns"] / 1e3,
+            e["mean_ns"] <= i["mean_ns"], "us")
+        row("1 p99 <= instantiate", e["p99_ns"] / 1e3, i["p99_ns"] / 1e3,
+            e["p99_ns"] <= i["p99_ns"], "us")
+    if trace and others:
+        def best(key):
+            r = min(others, key=key)
+            return r["policy"], key(r)
+        cost = lambda r: r["cold_start_cost_s"]
+        count = lambda r: r["cold_starts"]
+        p99 = lambda r: r["end_to_end"]["p99_ns"] / 1e3
+        for name, key, factor, unit in (("2 cold cost <= 0.7x best", cost, 0.7, "s"),
+                                        ("2 cold count <= best", count, 1.0, ""),
+                                        ("2 p99 <= best", p99, 1.0, "us")):
+            who, value = best(key)
+            row(name + " (" + who + ")", key(s), value, key(s) <= factor * value, unit)
+    over = [r["policy"] for r in run["runs"]
+            if r["budgeted"] and (r["over_budget_readings"] > 0 or
+                                  r["memory"]["peak_held_bytes"] > r["budget_bytes"])]
+    row("3 never above budget", len(run["runs"]) - len(over), len(run["runs"]),
+        not over, "policies")
+    return {"run": os.path.basename(os.path.dirname(path)),
+            "workload": run["workload"], "command": run["command"], "rows": rows}
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "bench-results/fair-fights"
+    results = [judge(p) for p in sorted(glob.glob(os.path.join(out, "*", "*.json")))]
+    with open(os.path.join(out, "targets.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    lines = ["%-22s %-38s %12s %12s %-9s %s" %
+             ("run", "target (best baseline)", "strata", "other", "unit", "verdict")]
+    met = total = 0
+    for r in results:
+        for x in r["rows"]:
+            total += 1
+            met += x["met"]
+            lines.append("%-22s %-38s %12.1f %12.1f %-9s %s" %
+                         (r["run"], x["target"], x["strata"], x["other"], x["unit"],
+                          "met" if x["met"] else "MISSED"))
+    lines.append("%d of %d met" % (met, total))
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "targets.txt"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
