@@ -178,40 +178,56 @@ TEST(BenchBudgetTest, PercentagesAndUnits) {
   }
 }
 
-// Every arrival is served for real and counted once, through each
-// executor; the pool-based ones never hold more than the budget at any
-// reading.
-TEST(BenchReplayTest, EveryArrivalIsServedOnceWithinTheBudget) {
-  auto w = MakeWorkload("zipf:1.0", Params(20, 20));
-  ASSERT_TRUE(w.ok()) << w.status();
-  w->modules.resize(5);
-  std::erase_if(w->arrivals, [](const Arrival& a) { return a.module >= 5; });
-  auto compiled = CompileWorkload(TestEngine(), *w);
-  ASSERT_TRUE(compiled.ok()) << compiled.status();
-  for (const char* policy : {"instantiate", "fifo", "keepalive:5s", "gdsf",
-                             "histogram", "strata"}) {
-    ReplayOptions ro;
+// Five synth modules, 20 s of zipf arrivals at 20/s, compiled once; each
+// test replays them through executors of its own.
+class BenchReplayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto w = MakeWorkload("zipf:1.0", Params(20, 20));
+    ASSERT_TRUE(w.ok()) << w.status();
+    w->modules.resize(5);
+    std::erase_if(w->arrivals, [](const Arrival& a) { return a.module >= 5; });
+    workload_ = std::move(*w);
+    auto compiled = CompileWorkload(TestEngine(), workload_);
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    compiled_ = std::move(*compiled);
+  }
+  // Replays the workload through `policy` with a 2 MiB budget.
+  RunResult Run(const char* policy, ReplayOptions ro, ExecutorOptions eo) {
     ro.progress = false;
-    ro.speedup = 20;  // 20 s of arrivals in 1 s
     ro.budget_bytes = 2 << 20;
-    ExecutorOptions eo;
     eo.budget_bytes = ro.budget_bytes;
     eo.max_instances = 32;
     auto executor = MakeExecutor(policy, TestEngine(), eo);
-    ASSERT_TRUE(executor.ok()) << executor.status();
-    for (size_t i = 0; i < w->modules.size(); ++i) {
-      ASSERT_TRUE((*executor)->Register(w->modules[i], (*compiled)[i]).ok());
+    EXPECT_TRUE(executor.ok()) << executor.status();
+    if (!executor.ok()) return {};
+    for (size_t i = 0; i < workload_.modules.size(); ++i) {
+      EXPECT_TRUE((*executor)->Register(workload_.modules[i], compiled_[i]).ok());
     }
     (*executor)->Settle();
-    RunResult r = Replay(*w, **executor, ro);
+    return Replay(workload_, **executor, ro);
+  }
+  Workload workload_;
+  std::vector<std::shared_ptr<const Module>> compiled_;
+};
+
+// Every arrival is served for real and counted once, through each
+// executor; the pool-based ones never hold more than the budget at any
+// reading.
+TEST_F(BenchReplayTest, EveryArrivalIsServedOnceWithinTheBudget) {
+  for (const char* policy : {"instantiate", "fifo", "keepalive:5s", "gdsf",
+                             "histogram", "strata"}) {
+    ReplayOptions ro;
+    ro.speedup = 20;  // 20 s of arrivals in 1 s
+    RunResult r = Run(policy, ro, {});
     EXPECT_EQ(r.failures, 0u) << policy << ": " << r.first_failure;
-    EXPECT_EQ(r.requests, w->arrivals.size()) << policy;
+    EXPECT_EQ(r.requests, workload_.arrivals.size()) << policy;
     uint64_t served = std::accumulate(std::begin(r.served), std::end(r.served), 0ull);
     EXPECT_EQ(served, r.requests) << policy;
     EXPECT_GE(r.memory_readings, r.requests) << policy;
     if (r.budgeted) {
       EXPECT_EQ(r.over_budget_readings, 0u) << policy;
-      EXPECT_LE(r.peak_held_bytes, ro.budget_bytes) << policy;
+      EXPECT_LE(r.peak_held_bytes, r.budget_bytes) << policy;
       EXPECT_GT(r.figures.maintainer_runs, 0u) << policy;
     }
   }
@@ -219,39 +235,26 @@ TEST(BenchReplayTest, EveryArrivalIsServedOnceWithinTheBudget) {
 
 // Virtual time: every arrival is served once, the replay runs one
 // maintenance pass per interval of trace time itself, and the pool's clock
-// ends at least at the end of the trace.
-TEST(BenchReplayTest, VirtualTimeRunsAPassEveryIntervalAndServesAll) {
-  auto w = MakeWorkload("zipf:1.0", Params(20, 20));
-  ASSERT_TRUE(w.ok()) << w.status();
-  w->modules.resize(5);
-  std::erase_if(w->arrivals, [](const Arrival& a) { return a.module >= 5; });
-  auto compiled = CompileWorkload(TestEngine(), *w);
-  ASSERT_TRUE(compiled.ok()) << compiled.status();
-  for (const char* policy : {"gdsf", "strata"}) {
-    auto clock = std::make_shared<ManualClock>();
-    ReplayOptions ro;
-    ro.progress = false;
-    ro.virtual_clock = clock;
-    ro.maintain_interval = std::chrono::seconds(1);
-    ro.budget_bytes = 2 << 20;
-    ExecutorOptions eo;
-    eo.budget_bytes = ro.budget_bytes;
-    eo.max_instances = 32;
-    eo.clock = clock;
-    eo.maintain_interval = ro.maintain_interval;
-    eo.host_maintenance = true;
-    auto executor = MakeExecutor(policy, TestEngine(), eo);
-    ASSERT_TRUE(executor.ok()) << executor.status();
-    for (size_t i = 0; i < w->modules.size(); ++i) {
-      ASSERT_TRUE((*executor)->Register(w->modules[i], (*compiled)[i]).ok());
+// ends at least at the end of the trace; in both reuse modes.
+TEST_F(BenchReplayTest, VirtualTimeRunsAPassEveryIntervalAndServesAll) {
+  for (ReuseMode reuse : {ReuseMode::kFresh, ReuseMode::kReuse}) {
+    for (const char* policy : {"gdsf", "strata"}) {
+      auto clock = std::make_shared<ManualClock>();
+      ReplayOptions ro;
+      ro.virtual_clock = clock;
+      ro.maintain_interval = std::chrono::seconds(1);
+      ExecutorOptions eo;
+      eo.clock = clock;
+      eo.maintain_interval = ro.maintain_interval;
+      eo.host_maintenance = true;
+      eo.reuse = reuse;
+      RunResult r = Run(policy, ro, eo);
+      EXPECT_EQ(r.failures, 0u) << policy << ": " << r.first_failure;
+      EXPECT_EQ(r.requests, workload_.arrivals.size()) << policy;
+      EXPECT_GE(r.figures.maintainer_runs, 20u) << policy;
+      EXPECT_GE(clock->Now(), workload_.length) << policy;
+      EXPECT_EQ(r.over_budget_readings, 0u) << policy;
     }
-    (*executor)->Settle();
-    RunResult r = Replay(*w, **executor, ro);
-    EXPECT_EQ(r.failures, 0u) << policy << ": " << r.first_failure;
-    EXPECT_EQ(r.requests, w->arrivals.size()) << policy;
-    EXPECT_GE(r.figures.maintainer_runs, 20u) << policy;
-    EXPECT_GE(clock->Now(), w->length) << policy;
-    EXPECT_EQ(r.over_budget_readings, 0u) << policy;
   }
 }
 
