@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "strata/pool.h"
+#include "strata/synth.h"
 #include "test_support.h"
 
 namespace strata {
@@ -404,6 +405,41 @@ TEST_F(PoolLimitsTest, ApiTrapsAreErrors) {
   ASSERT_TRUE(pool->MoveTo("echo", Tier::kHot).ok());
   pool->WaitForRefills();
   EXPECT_EQ(pool->Metrics().modules[0].tier, Tier::kHot);
+}
+
+// 13. A new instance that measures more than its module's estimate (its
+// start-up grew memory) gets the difference like any other need: idle
+// holdings are evicted for it, rather than the request failing.
+TEST_F(PoolLimitsTest, InstanceLargerThanItsEstimateEvictsIdleHoldingsToFit) {
+  auto synth = ReadFile(GuestPath("synth.wasm"));
+  ASSERT_TRUE(synth.ok()) << synth.status();
+  PoolOptions options;
+  options.background = false;
+  options.budget_bytes = 2 << 20;
+  auto pool = MakePool(options);
+  ModuleOptions reuse;
+  reuse.reuse = ReuseMode::kReuse;
+  for (uint32_t i = 0; i < 2; ++i) {
+    SynthParams p;
+    p.variant = i;
+    p.init_pages = 16;  // start-up grows and dirties 1 MiB
+    ASSERT_TRUE(pool->AddModule("s" + std::to_string(i),
+                                MakeSynthVariant(*synth, p).value(), reuse)
+                    .ok());
+  }
+  // An idle instance of s0 (about 1.1 MiB) is held hot.
+  ASSERT_TRUE(pool->MoveTo("s0", Tier::kHot).ok());
+  ASSERT_EQ(pool->Metrics().modules[0].hot, 1u);
+  // s1's first instance is reserved at its declared memory and measures
+  // 1 MiB more, which fits only once an idle s0 is evicted.
+  auto lease = pool->Acquire("s1", 1s);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_TRUE(lease->Call("run", ToBytes("x")).ok());
+  PoolMetrics m = pool->Metrics();
+  EXPECT_EQ(m.modules[0].hot, 0u);
+  EXPECT_GE(m.evictions, 1u);
+  EXPECT_LE(m.ledger.peak_bytes, options.budget_bytes);
+  EXPECT_EQ(m.ledger.violations, 0u);
 }
 
 }  // namespace

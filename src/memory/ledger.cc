@@ -1,6 +1,7 @@
 #include "memory/ledger.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 
 namespace strata::memory {
@@ -52,6 +53,14 @@ bool Charge::Commit(uint64_t measured_bytes) {
   }
   bytes_ = measured_bytes;
   return true;
+}
+
+void Charge::Absorb(Charge&& other) {
+  if (!other.held()) return;
+  assert(other.ledger_ == ledger_ && other.account_ == account_);
+  bytes_ += other.bytes_;
+  slots_ += other.slots_;
+  other.ledger_ = nullptr;
 }
 
 void Charge::Release() {

@@ -82,6 +82,9 @@ class Charge {
   // succeeds only if the growth fits the budget now, else the charge is
   // unchanged and false is returned (the caller drops what it measured).
   [[nodiscard]] bool Commit(uint64_t measured_bytes);
+  // Takes over `other`'s bytes and slots, held for the same account of the
+  // same ledger (a growth reserved separately), leaving `other` empty.
+  void Absorb(Charge&& other);
   // Gives everything back (idempotent).
   void Release();
 

@@ -39,6 +39,18 @@ InstanceLimits LimitsFor(const PoolState& s, const ModuleEntry& e) {
   return limits;
 }
 
+// Commits a measured size. Growth that does not fit now is admitted like
+// any other need: a request's evicts idle holdings, then waits in line until
+// its deadline; background work does not wait.
+bool CommitGrowth(PoolState& s, ModuleEntry& e, memory::Charge& charge,
+                  uint64_t measured, const Admission& admission) {
+  if (charge.Commit(measured)) return true;
+  auto growth = Admit(s, e, {measured - charge.bytes(), 0}, admission);
+  if (!growth.ok()) return false;
+  charge.Absorb(std::move(*growth));
+  return true;
+}
+
 }  // namespace
 
 Nanos Since(SteadyTime start) {
@@ -152,14 +164,16 @@ Result<std::unique_ptr<HotInstance>> MakeInstance(PoolState& s, ModuleEntry& e,
   Nanos took = Since(start);
   if (!instance.ok()) return instance.status();
   uint64_t resident = (*instance)->ResidentBytes();
-  if (!charge->Commit(resident + allowance + kInstanceOverheadEstimate)) {
+  if (!CommitGrowth(s, e, *charge, resident + allowance + kInstanceOverheadEstimate,
+                    admission)) {
     return Status(ErrorCode::kMemoryLimit,
                   "module '" + e.name + "': a new instance measured " +
                       std::to_string(resident) +
                       " bytes resident, more than reserved, and the budget "
                       "of " +
                       std::to_string(s.options.budget_bytes) +
-                      " bytes has no room for the difference");
+                      " bytes has no room for the difference (after "
+                      "evicting idle holdings and waiting in line)");
   }
   {
     MutexLock lock(e.mu);
