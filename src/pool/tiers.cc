@@ -51,6 +51,21 @@ bool CommitGrowth(PoolState& s, ModuleEntry& e, memory::Charge& charge,
   return true;
 }
 
+// An instance needs its code held beside it: if the two cannot fit the
+// budget together, no eviction or wait can help, so the request fails now
+// rather than at its deadline.
+Status FitsBesideItsCode(const PoolState& s, const ModuleEntry& e,
+                         const Prepared& p, uint64_t instance_bytes) {
+  uint64_t code = p.code ? p.code->charge.bytes() : 0;
+  if (code + instance_bytes <= s.options.budget_bytes) return OkStatus();
+  return Status(ErrorCode::kMemoryLimit,
+                "module '" + e.name + "': an instance needs " +
+                    std::to_string(instance_bytes) + " bytes beside its " +
+                    std::to_string(code) + " bytes of code, more than the "
+                    "budget of " + std::to_string(s.options.budget_bytes) +
+                    " bytes");
+}
+
 }  // namespace
 
 Nanos Since(SteadyTime start) {
@@ -156,14 +171,20 @@ Result<std::unique_ptr<HotInstance>> MakeInstance(PoolState& s, ModuleEntry& e,
     estimate = e.instance_bytes > 0 ? e.instance_bytes : e.initial_memory_bytes;
     allowance = e.call_growth_bytes;
   }
-  auto charge = Admit(
-      s, e, {estimate + allowance + kInstanceOverheadEstimate, 1}, admission);
+  uint64_t need = estimate + allowance + kInstanceOverheadEstimate;
+  if (Status s2 = FitsBesideItsCode(s, e, p, need); !s2.ok()) return s2;
+  auto charge = Admit(s, e, {need, 1}, admission);
   if (!charge.ok()) return charge.status();
   auto start = std::chrono::steady_clock::now();
   auto instance = p.prepared->Instantiate(LimitsFor(s, e));
   Nanos took = Since(start);
   if (!instance.ok()) return instance.status();
   uint64_t resident = (*instance)->ResidentBytes();
+  if (Status s2 = FitsBesideItsCode(s, e, p, resident + allowance +
+                                                 kInstanceOverheadEstimate);
+      !s2.ok()) {
+    return s2;
+  }
   if (!CommitGrowth(s, e, *charge, resident + allowance + kInstanceOverheadEstimate,
                     admission)) {
     return Status(ErrorCode::kMemoryLimit,
