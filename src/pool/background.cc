@@ -44,12 +44,16 @@ bool RefillOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry) {
     MutexLock lock(e.mu);
     --e.building;
     if (made.ok()) {
-      if (e.BelowHotTarget()) {
+      // A request that came while we built waits in line for memory: it
+      // needs the bytes more than the hot tier does (as a reused instance
+      // yields on return), so the instance is dropped and its charge
+      // granted to the line.
+      if (e.BelowHotTarget() && s.ledger.waiting() == 0) {
         e.hot.push_back(std::move(*made));
         if (!e.cap_line.empty()) e.cap_cv.NotifyAll();
         more = e.BelowHotTarget();
       } else {
-        surplus = std::move(*made);  // the target fell while we built it
+        surplus = std::move(*made);  // the target fell, or the line formed
       }
     }
   }
