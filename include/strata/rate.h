@@ -23,14 +23,14 @@ class DecayingRate {
   explicit DecayingRate(std::chrono::nanoseconds half_life)
       : half_life_s_(std::chrono::duration<double>(half_life).count()) {}
 
-  // Counts `events` at `now`; returns the rate just after (cheaper than a
-  // separate PerSecond call: the count is already decayed to now).
+  // Counts `events` at `now`; returns the rate just after, without the
+  // warm-up correction (a lower bound, for cheap triggers on the hot path:
+  // the count is already decayed to now and no exp2() is needed).
   double Record(std::chrono::nanoseconds now, double events = 1.0) {
     if (count_ == 0 && first_.count() == 0) first_ = now;
     Decay(now);
     count_ += events;
-    return now >= last_ ? count_ * kLn2 / half_life_s_ / Seen(now)
-                        : PerSecond(now);
+    return count_ * kLn2 / half_life_s_;
   }
   // Events per second as of `now`.
   double PerSecond(std::chrono::nanoseconds now) const {
