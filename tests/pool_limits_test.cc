@@ -442,5 +442,41 @@ TEST_F(PoolLimitsTest, InstanceLargerThanItsEstimateEvictsIdleHoldingsToFit) {
   EXPECT_EQ(m.ledger.violations, 0u);
 }
 
+// 14. An instance a refill finishes after a request began waiting in line
+// for memory yields to that request instead of being stocked hot.
+TEST_F(PoolLimitsTest, RefilledInstanceYieldsToALineThatFormedWhileItWasBuilt) {
+  auto synth = ReadFile(GuestPath("synth.wasm"));
+  ASSERT_TRUE(synth.ok()) << synth.status();
+  auto faults = std::make_shared<ScriptedFaults>();
+  auto engine = MakeEngine(faults);
+  PoolOptions options;
+  options.maintainer_thread = false;  // only MoveTo places modules here
+  options.budget_bytes = 1600 << 10;  // the code and one 1 MiB instance
+  auto pool = MakePool(options, engine.get());
+  for (const char* name : {"a", "b"}) {
+    SynthParams p;
+    p.variant = name[0];
+    p.init_pages = 16;
+    ASSERT_TRUE(pool->AddModule(name, MakeSynthVariant(*synth, p).value(), {}).ok());
+    ASSERT_TRUE(pool->Acquire(name, 1s).ok());  // measures its instance
+    ASSERT_TRUE(pool->MoveTo(name, Tier::kWarm).ok());
+  }
+  pool->WaitForRefills();
+  ASSERT_EQ(pool->Metrics().instances_by_tier[int(Tier::kHot)], 0u);
+  faults->Gate(FaultPoint::kInstantiate, "a");
+  ASSERT_TRUE(pool->MoveTo("a", Tier::kHot).ok());  // the refill builds one
+  ASSERT_TRUE(faults->WaitGated());
+  Status b;
+  // The clock stands still: only the refill's yield can admit b.
+  std::thread waiter([&] { b = pool->Acquire("b", 1h).status(); });
+  ASSERT_TRUE(Eventually([&] { return pool->Metrics().ledger.waiting == 1; }));
+  faults->Open();
+  bool admitted = Eventually([&] { return pool->Metrics().ledger.waiting == 0; });
+  if (!admitted) clock_->Advance(2h);  // end the wait, to fail below
+  waiter.join();
+  EXPECT_TRUE(admitted);
+  EXPECT_TRUE(b.ok()) << b;
+}
+
 }  // namespace
 }  // namespace strata
