@@ -79,16 +79,24 @@ void LoadOne(PoolState& s, const std::shared_ptr<ModuleEntry>& entry) {
   if (refill) s.QueueRefill(entry);
 }
 
+// Runs one item of a background thread's work: the thread must outlive any
+// one failed item (std::bad_alloc, say).
+template <typename Work>
+void Guarded(const ModuleEntry& entry, Work work) {
+  try {
+    work();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "strata: background work on module '%s' failed: %s\n",
+                 entry.name.c_str(), e.what());
+  }
+}
+
 template <typename Work>
 void WorkLoop(WorkQueue& queue, Work work) {
   while (auto entry = queue.Pop()) {
-    // A thread must outlive any one failed item (std::bad_alloc, say).
-    try {
+    Guarded(*entry, [&] {
       if (work(entry)) queue.Push(entry);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "strata: background work on module '%s' failed: %s\n",
-                   entry->name.c_str(), e.what());
-    }
+    });
     queue.Done();
   }
 }
@@ -167,7 +175,7 @@ void Reaper::Run(PoolState& s) {
     batch.swap(queue_);
     busy_ = true;
     lock.Unlock();
-    for (Item& item : batch) Reap(s, item);
+    for (Item& item : batch) Guarded(*item.entry, [&] { Reap(s, item); });
     batch.clear();
     lock.Lock();
     busy_ = false;
