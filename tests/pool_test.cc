@@ -169,6 +169,39 @@ TEST_F(PoolTest, ReuseModeRetiresAfterMaxUses) {
   EXPECT_EQ(pool->Metrics().modules[0].retired, 1u);
 }
 
+// A request's instance outlives its lease until the policy has seen the
+// request: the pass that then keeps the module hot keeps that instance
+// instead of building another, and one that does not drops it.
+TEST_F(PoolTest, ReusedInstanceWaitsForThePolicyToSeeItsUse) {
+  background_ = false;
+  auto pool = MakePool();
+  ModuleOptions options;
+  options.reuse = ReuseMode::kReuse;
+  Add(*pool, "probe", "probe.wat", options);
+  auto outputs = [&] {
+    auto lease = pool->Acquire("probe", 1s).value();
+    return ToString(lease.Call("run", {}).value());
+  };
+  EXPECT_EQ(outputs(), "fresh 1");
+  EXPECT_EQ(pool->Metrics().modules[0].hot, 1u);  // not yet placed hot
+  pool->RunMaintenance();
+  PoolMetrics m = pool->Metrics();
+  EXPECT_EQ(m.modules[0].tier, Tier::kHot);
+  EXPECT_EQ(m.modules[0].instantiations_background, 0u);
+  EXPECT_EQ(outputs(), "seen 2");  // the same instance, served hot
+
+  clock_->Advance(std::chrono::hours(1));  // far past every keep-alive
+  pool->RunMaintenance();
+  EXPECT_EQ(pool->Metrics().modules[0].hot, 0u);
+  // Used again, then placed below hot before it returns: it is dropped.
+  auto lease = pool->Acquire("probe", 1s).value();
+  EXPECT_EQ(ToString(lease.Call("run", {}).value()), "fresh 1");
+  clock_->Advance(std::chrono::hours(1));
+  pool->RunMaintenance();
+  { Lease returned = std::move(lease); }
+  EXPECT_EQ(pool->Metrics().modules[0].hot, 0u);
+}
+
 TEST_F(PoolTest, TrappedInstanceIsDiscardedAndPoolKeepsServing) {
   auto pool = MakePool();
   ModuleOptions options;

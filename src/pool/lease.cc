@@ -43,7 +43,13 @@ Retire Verdict(const PoolState& s, const ModuleEntry& e, const HotInstance& h,
               std::to_string(o.max_growth_bytes) + ")";
     return Retire::kGrew;
   }
-  if (e.hot.size() >= std::max(e.target_hot, o.min_hot)) return Retire::kHotFull;
+  if (e.hot.size() >= std::max(e.target_hot, o.min_hot)) {
+    // A module's only instance, used since the policy last placed it, stays
+    // until the next pass has seen that use: dropping it now would make the
+    // pass that promotes the module build the same instance again.
+    bool unseen = e.hot.empty() && h.leased_gen == e.placement_gen;
+    if (!unseen) return Retire::kHotFull;
+  }
   return Retire::kKeep;
 }
 

@@ -386,6 +386,7 @@ Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
       std::unique_ptr<HotInstance> held = std::move(e.hot.back());
       e.hot.pop_back();
       held->leased_at = now;
+      held->leased_gen = e.placement_gen;
       ++e.counters.served[int(ServedFrom::kHot)];
       bool refill = e.BelowHotTarget();
       lock.Unlock();
@@ -411,6 +412,7 @@ Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
     --e.building;
     if (made.ok()) {
       ++e.counters.served[int(from)];
+      (*made)->leased_gen = e.placement_gen;
     } else {
       --e.in_use;
       if (!e.cap_line.empty()) e.cap_cv.NotifyAll();

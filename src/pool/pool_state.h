@@ -61,6 +61,7 @@ struct HotInstance {
   memory::Charge charge;  // 1 slot; resident + overhead + call allowance
   Nanos created{0};
   Nanos leased_at{0};           // the pool clock when its lease began
+  uint64_t leased_gen = 0;      // the module's placement_gen then
   uint64_t resident = 0;        // linear memory's resident pages, measured
   uint64_t measured_calls = 0;  // instance->calls() when it was measured
   uint64_t sized_bytes = 0;     // linear memory's size when it was measured
