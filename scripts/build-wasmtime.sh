@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds wasmtime's C API (third_party/wasmtime-c-api) once and caches it
-# outside the checkout, keyed by the crate version, the feature list and the
-# lock file, so clean clones and CI reuse it. Prints the cache root (a
+# Builds wasmtime's C API (third_party/wasmtime-c-api, with strata's
+# additions) once and caches it outside the checkout, keyed by the crate's
+# version and a hash of its manifest, lock file and sources, so clean clones
+# and CI reuse it. Prints the cache root (a
 # directory with include/ and lib/, the release tarball's layout) on stdout;
 # everything else goes to stderr.
 #
@@ -12,8 +13,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 crate="$repo/third_party/wasmtime-c-api"
 cache_dir=${STRATA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/strata}
 
-version=$(sed -n 's/^version = "=\(.*\)"$/\1/p' "$crate/Cargo.toml")
-key=$(cat "$crate/Cargo.toml" "$crate/Cargo.lock" "$crate/src/lib.rs" |
+# The C API's version: the first pinned version in the manifest.
+version=$(sed -n 's/^version = "=\(.*\)"$/\1/p' "$crate/Cargo.toml" | head -1)
+key=$(cd "$crate" && cat Cargo.toml Cargo.lock src/*.rs include/*.h |
       sha256sum | cut -c1-12)
 root="$cache_dir/wasmtime-c-api-$version-$key"
 
@@ -36,6 +38,7 @@ tmp="$root.tmp.$$"
 rm -rf "$tmp"
 mkdir -p "$tmp/lib"
 cp -r "$headers" "$tmp/include"
+cp "$crate"/include/*.h "$tmp/include/"
 cp "$target/release/libwasmtime.a" "$tmp/lib/"
 rm -rf "$root"
 mv "$tmp" "$root"

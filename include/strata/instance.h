@@ -37,6 +37,12 @@ struct InstanceLimits {
   std::chrono::milliseconds init_timeout{10000};
   // A reactor export run once after instantiation (a warm-up call), if set.
   std::string init_export;
+  // An exported `[] -> []` function run right after _initialize, under the
+  // same deadline: the init function a snapshot is taken after.
+  std::string start_func;
+  // WASI grants during _initialize and start_func (strata/wasi.h); none by
+  // default. A snapshot's start-up gets the module's own, read-only.
+  WasiCapabilities start_grants;
   // Cap on what the guest may write to stdout/stderr outside RunCommand.
   size_t max_log_bytes = 64 * 1024;
 };
@@ -68,6 +74,11 @@ struct CommandOutput {
 
 class Instance {
  public:
+  // A module that exports this `[] -> []` function has it called after
+  // every instantiation: a snapshotted guest re-seeds what start-up froze
+  // (random seeds, clocks) there.
+  static constexpr const char* kReseedExport = "strata.reseed";
+
   explicit Instance(std::unique_ptr<InstanceState> state);
   ~Instance();
   Instance(const Instance&) = delete;
@@ -107,6 +118,7 @@ class Instance {
   Result<int64_t> ReadGlobal(std::string_view name);
 
  private:
+  friend struct InstanceAccess;  // the engine's own code (snapshots)
   std::unique_ptr<InstanceState> state_;
 };
 

@@ -82,6 +82,14 @@ class ModuleCache {
   // Load(), or compile `bytes` and Store() the result.
   Result<std::shared_ptr<const Module>> LoadOrCompile(
       const std::string& name, std::span<const uint8_t> bytes);
+  // A pre-initialised module's bytes (strata/snapshot.h), under the key of
+  // everything that made them (SnapshotKey), with the same header and
+  // checksum as a compiled entry. Loading fails with kNotFound when there is
+  // none or it was invalid (then deleted and counted in rejected()).
+  Status StoreSnapshot(const std::string& key, const std::string& name,
+                       std::span<const uint8_t> wasm);
+  Result<Bytes> LoadSnapshot(const std::string& key, const std::string& name);
+  std::filesystem::path SnapshotPathFor(const std::string& key) const;
   // Pins the entry for `source_hash` (whether or not its file exists yet).
   Pin PinEntry(const std::string& source_hash);
   // Drops the entry unless it is pinned; false if it was kept.
@@ -93,6 +101,12 @@ class ModuleCache {
 
  private:
   void Unpin(const std::string& source_hash);
+  Status WriteEntry(const std::filesystem::path& path, const std::string& name,
+                    std::span<const uint8_t> payload);
+  Result<Bytes> ReadEntry(const std::filesystem::path& path,
+                          const std::string& name);
+  Status Reject(const std::filesystem::path& path, const std::string& name,
+                const Status& why);
 
   Engine& engine_;
   std::filesystem::path dir_;

@@ -151,7 +151,13 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   state->store.limiter(static_cast<int64_t>(max_memory),
                        limits.max_table_elements, /*instances=*/1,
                        /*tables=*/4, /*memories=*/1);
-  auto wasi = state->cx().set_wasi(CapturingWasiConfig(state->log, state->log));
+  wasmtime::WasiConfig start_wasi = CapturingWasiConfig(state->log, state->log);
+  if (Status granted = ApplyCapabilities(module_->name(), limits.start_grants,
+                                         start_wasi);
+      !granted.ok()) {
+    return granted;
+  }
+  auto wasi = state->cx().set_wasi(std::move(start_wasi));
   if (!wasi) {
     return Status(ErrorCode::kInstantiate,
                   Who(*state) + ": WASI setup failed: " + wasi.err().message());
@@ -184,6 +190,7 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
                       ": " + message);
   }
   state->instance.emplace(raw);
+  state->raw_instance = raw;
   if (auto mem = state->instance->get(state->cx(), "memory");
       mem && std::holds_alternative<wasmtime::Memory>(*mem)) {
     state->memory = std::get<wasmtime::Memory>(*mem);
@@ -196,6 +203,26 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
     auto done = init->call(state->cx(), {});
     if (!done) {
       return CallFailure(*state, done.err(), "_initialize", limits.init_timeout);
+    }
+  }
+  // A snapshot's start-up (start_func) is what reseeding follows, so it
+  // runs one or the other.
+  std::string then = limits.start_func;
+  if (then.empty() && module_->HasExport(Instance::kReseedExport)) {
+    then = Instance::kReseedExport;
+  }
+  if (!then.empty() && then != "_initialize") {
+    auto func = FindFunc(*state, then);
+    if (!func.ok()) return func.status();
+    auto done = func->call(state->cx(), {});
+    if (!done) return CallFailure(*state, done.err(), then, limits.init_timeout);
+  }
+  if (!limits.start_grants.empty()) {
+    // Start-up's grants end with start-up: calls see no directories.
+    auto plain = state->cx().set_wasi(CapturingWasiConfig(state->log, state->log));
+    if (!plain) {
+      return Status(ErrorCode::kInstantiate,
+                    Who(*state) + ": WASI setup failed: " + plain.err().message());
     }
   }
   InstanceState* raw_state = state.get();

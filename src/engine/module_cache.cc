@@ -120,28 +120,33 @@ std::filesystem::path ModuleCache::PathFor(
 }
 
 Status ModuleCache::Store(const Module& module) {
-  if (Status fault = engine_.CheckFault(FaultPoint::kCacheWrite, module.name());
+  auto artifact = module.Serialize();
+  if (!artifact.ok()) return artifact.status();
+  return WriteEntry(PathFor(module.hash()), module.name(), *artifact);
+}
+
+Status ModuleCache::WriteEntry(const std::filesystem::path& path,
+                               const std::string& name,
+                               std::span<const uint8_t> payload) {
+  if (Status fault = engine_.CheckFault(FaultPoint::kCacheWrite, name);
       !fault.ok()) {
-    return Status(ErrorCode::kIo, "module '" + module.name() +
+    return Status(ErrorCode::kIo, "module '" + name +
                                       "': cannot write cache entry: " +
                                       fault.message());
   }
-  auto artifact = module.Serialize();
-  if (!artifact.ok()) return artifact.status();
   const std::string& fp = engine_.fingerprint();
   Bytes file(kMagic, kMagic + sizeof kMagic);
   PutU64(file, fp.size(), 4);
   file.insert(file.end(), fp.begin(), fp.end());
   internal::Sha256 sha;
-  sha.Update(*artifact);
+  sha.Update(payload);
   auto checksum = sha.Finish();
   file.insert(file.end(), checksum.begin(), checksum.end());
-  PutU64(file, artifact->size(), 8);
-  file.insert(file.end(), artifact->begin(), artifact->end());
+  PutU64(file, payload.size(), 8);
+  file.insert(file.end(), payload.begin(), payload.end());
 
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  auto path = PathFor(module.hash());
   auto tmp = path;
   tmp += ".tmp." + std::to_string(getpid()) + "." +
          std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
@@ -152,7 +157,7 @@ Status ModuleCache::Store(const Module& module) {
     out.close();  // flushes: a full disk fails here, not at the write
     if (!out) {
       std::filesystem::remove(tmp, ec);
-      return Status(ErrorCode::kIo, "module '" + module.name() +
+      return Status(ErrorCode::kIo, "module '" + name +
                                         "': cannot write cache entry '" +
                                         tmp.string() + "'");
     }
@@ -160,16 +165,15 @@ Status ModuleCache::Store(const Module& module) {
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    return Status(ErrorCode::kIo, "module '" + module.name() +
+    return Status(ErrorCode::kIo, "module '" + name +
                                       "': cannot install cache entry '" +
                                       path.string() + "'");
   }
   return OkStatus();
 }
 
-Result<std::shared_ptr<const Module>> ModuleCache::Load(
-    const std::string& name, const std::string& source_hash) {
-  auto path = PathFor(source_hash);
+Result<Bytes> ModuleCache::ReadEntry(const std::filesystem::path& path,
+                                     const std::string& name) {
   if (Status fault = engine_.CheckFault(FaultPoint::kCacheRead, name);
       !fault.ok()) {
     return Status(ErrorCode::kNotFound, "module '" + name +
@@ -183,19 +187,43 @@ Result<std::shared_ptr<const Module>> ModuleCache::Load(
                                             "': no cache entry at '" +
                                             path.string() + "'");
   }
-  auto reject = [&](const Status& why) -> Status {
-    rejected_.fetch_add(1, std::memory_order_relaxed);
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    return Status(ErrorCode::kNotFound, "module '" + name + "': " +
-                                            why.message() + " in '" +
-                                            path.string() + "'; removed");
-  };
   auto payload = ParseEntry(*file, engine_.fingerprint());
-  if (!payload.ok()) return reject(payload.status());
+  if (!payload.ok()) return Reject(path, name, payload.status());
+  return Bytes(payload->begin(), payload->end());
+}
+
+Status ModuleCache::Reject(const std::filesystem::path& path,
+                           const std::string& name, const Status& why) {
+  rejected_.fetch_add(1, std::memory_order_relaxed);
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  return Status(ErrorCode::kNotFound, "module '" + name + "': " +
+                                          why.message() + " in '" +
+                                          path.string() + "'; removed");
+}
+
+Result<std::shared_ptr<const Module>> ModuleCache::Load(
+    const std::string& name, const std::string& source_hash) {
+  auto path = PathFor(source_hash);
+  auto payload = ReadEntry(path, name);
+  if (!payload.ok()) return payload.status();
   auto module = engine_.Deserialize(name, source_hash, *payload);
-  if (!module.ok()) return reject(module.status());
+  if (!module.ok()) return Reject(path, name, module.status());
   return module;
+}
+
+std::filesystem::path ModuleCache::SnapshotPathFor(const std::string& key) const {
+  return dir_ / (key.substr(0, 32) + ".snapshot");
+}
+
+Status ModuleCache::StoreSnapshot(const std::string& key, const std::string& name,
+                                  std::span<const uint8_t> wasm) {
+  return WriteEntry(SnapshotPathFor(key), name, wasm);
+}
+
+Result<Bytes> ModuleCache::LoadSnapshot(const std::string& key,
+                                        const std::string& name) {
+  return ReadEntry(SnapshotPathFor(key), name);
 }
 
 Result<std::shared_ptr<const Module>> ModuleCache::LoadOrCompile(

@@ -57,6 +57,7 @@ struct InstanceState {
   std::shared_ptr<const Module> module;  // keeps the code alive
   wasmtime::Store store;
   std::optional<wasmtime::Instance> instance;  // set once instantiated
+  wasmtime_instance_t raw_instance{};  // the same, for C functions
   std::optional<wasmtime::Memory> memory;      // the exported "memory"
   std::shared_ptr<CapturedStream> log;  // stderr+stdout outside commands
   uint64_t calls = 0;
@@ -66,6 +67,10 @@ struct InstanceState {
 
   explicit InstanceState(wasmtime::Engine& engine) : store(engine) {}
   wasmtime::Store::Context cx() { return store.context(); }
+};
+
+struct InstanceAccess {
+  static InstanceState& Of(Instance& instance) { return *instance.state_; }
 };
 
 }  // namespace strata
