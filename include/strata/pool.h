@@ -32,6 +32,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -72,6 +73,14 @@ struct ModuleOptions {
   // each call's own (strata/wasi.h). Reactors get none: their WASI context
   // is fixed when the instance is made, before any call.
   WasiCapabilities wasi;
+  // Pre-initialise (strata/snapshot.h): run start-up once at registration
+  // and hold the snapshot in every tier, so no instance runs start-up
+  // again. The value names the init function; empty picks
+  // `wizer.initialize`, else a reactor's `_initialize`. Start-up gets the
+  // module's own WASI grants, read-only. Snapshots are cached on disk next
+  // to compiled code. A module that cannot be snapshotted is registered
+  // without one: the kSnapshotFailed event and ModuleMetrics say why.
+  std::optional<std::string> snapshot;
 };
 
 struct PoolOptions {
@@ -111,6 +120,7 @@ enum class EventKind {
   kLeakSuspected,
   kPoolExhausted,
   kMaintenanceFailed,  // a maintenance pass threw; detail says what
+  kSnapshotFailed,     // registered without its snapshot; detail says why
 };
 const char* EventKindName(EventKind kind);
 
@@ -159,6 +169,13 @@ struct ModuleMetrics {
   // what a call dirties (the largest growth measured, decaying).
   uint64_t instance_bytes = 0, call_growth_bytes = 0;
   double instantiate_ms = 0, load_ms = 0, compile_ms = 0;
+  // The pre-initialisation snapshot its tiers hold (ModuleOptions::snapshot):
+  // its size as a module, the function that ran, and how long building it
+  // took (0 when it came from the disk cache); or why there is none.
+  uint64_t snapshot_bytes = 0;
+  std::string snapshot_init;
+  double snapshot_build_ms = 0;
+  std::string snapshot_error;
 };
 
 // The memory ledger's state (see the class comment of Pool).

@@ -52,6 +52,11 @@ PoolMetrics Pool::Metrics() const {
     mm.instantiate_ms = e.instantiate.seconds * 1e3;
     mm.load_ms = e.load.seconds * 1e3;
     mm.compile_ms = e.compile.seconds * 1e3;
+    mm.snapshot_bytes = e.snapshot.bytes;
+    mm.snapshot_init = e.snapshot.init_func;
+    mm.snapshot_build_ms =
+        std::chrono::duration<double, std::milli>(e.snapshot.build_time).count();
+    mm.snapshot_error = e.snapshot.error;
     m.promotions += mm.promotions;
     m.demotions += mm.demotions;
     m.evictions += mm.evictions;
@@ -169,6 +174,13 @@ std::string PoolMetrics::ToPrometheus() const {
     o << "strata_module_hot_instances{module=\"" << mm.name << "\"} " << mm.hot
       << "\n";
   }
+  o << "# HELP strata_module_snapshot_bytes Size of the pre-initialisation "
+       "snapshot a module's tiers hold (0: none).\n"
+    << "# TYPE strata_module_snapshot_bytes gauge\n";
+  for (const auto& mm : modules) {
+    o << "strata_module_snapshot_bytes{module=\"" << mm.name << "\"} "
+      << mm.snapshot_bytes << "\n";
+  }
   o << "# TYPE strata_module_acquires_total counter\n";
   for (const auto& mm : modules) {
     for (int i = 0; i < kServedFromCount; ++i) {
@@ -253,6 +265,12 @@ std::string PoolMetrics::ToJson() const {
                          {"instantiate_ms", mm.instantiate_ms},
                          {"load_ms", mm.load_ms},
                          {"compile_ms", mm.compile_ms}};
+    if (!mm.snapshot_init.empty() || !mm.snapshot_error.empty()) {
+      jm["snapshot"] = {{"bytes", mm.snapshot_bytes},
+                        {"init_func", mm.snapshot_init},
+                        {"build_ms", mm.snapshot_build_ms},
+                        {"error", mm.snapshot_error}};
+    }
     for (int i = 0; i < kServedFromCount; ++i) {
       jm["served"][ServedFromName(ServedFrom(i))] = mm.served[i];
     }

@@ -103,6 +103,7 @@ const char* EventKindName(EventKind kind) {
     case EventKind::kLeakSuspected: return "leak_suspected";
     case EventKind::kPoolExhausted: return "pool_exhausted";
     case EventKind::kMaintenanceFailed: return "maintenance_failed";
+    case EventKind::kSnapshotFailed: return "snapshot_failed";
   }
   return "unknown";
 }
@@ -229,6 +230,23 @@ Status Pool::AddModule(const std::string& name, Bytes bytes,
                       "' is not a WASI command; WASI grants (directories, "
                       "env, args) apply to commands only");
   }
+  // Snapshotted, the module's own bytes are the snapshot's: every tier,
+  // absent included, holds it.
+  ModuleEntry::Snapshot snapshot;
+  if (options.snapshot) {
+    auto made = SnapshotForPool(s, name, bytes, *compiled, options);
+    if (made.ok()) {
+      snapshot.bytes = made->wasm.size();
+      snapshot.init_func = made->init_func;
+      snapshot.build_time = made->build_time;
+      bytes = std::move(made->wasm);
+      compiled = std::move(made->module);
+    } else {
+      snapshot.error = made.status().message();
+      s.events.Publish({{EventKind::kSnapshotFailed, name,
+                         snapshot.error + "; served without a snapshot"}});
+    }
+  }
   uint64_t code_bytes = compiled->ResidentImageBytes();
   if (code_bytes > s.options.budget_bytes) {
     return Status(ErrorCode::kMemoryLimit,
@@ -255,6 +273,7 @@ Status Pool::AddModule(const std::string& name, Bytes bytes,
   ModuleEntry& e = *entry;
   {
     MutexLock lock(e.mu);
+    e.snapshot = std::move(snapshot);
     e.initial_memory_bytes = compiled->InitialMemoryBytes();
     e.code_bytes = code_bytes;
     e.compile.Add(compiled->load_time());

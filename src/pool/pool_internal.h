@@ -90,6 +90,19 @@ void CountMove(ModuleEntry& e, Tier before, Tier after, Events& events)
 // Records an acquire's latency from `start_ticks` (internal::CycleClock).
 void RecordAcquire(PoolState& s, ServedFrom from, uint64_t start_ticks);
 
+// The module registered for `bytes` when options.snapshot asks for one
+// (strata/snapshot.h): from the pool's disk cache, or built and cached.
+struct PoolSnapshot {
+  Bytes wasm;
+  std::shared_ptr<const Module> module;
+  std::string init_func;
+  Nanos build_time{0};  // 0: it came from the cache
+};
+Result<PoolSnapshot> SnapshotForPool(PoolState& s, const std::string& name,
+                                     std::span<const uint8_t> bytes,
+                                     const Module& compiled,
+                                     const ModuleOptions& options);
+
 Nanos Since(std::chrono::steady_clock::time_point start);
 
 }  // namespace strata

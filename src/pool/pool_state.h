@@ -115,6 +115,12 @@ struct ModuleEntry {
   const uint32_t module_cap;  // leases at once
   memory::Account account;    // what the ledger holds for this module
   uint64_t initial_memory_bytes = 0;  // set once at registration
+  // The snapshot its bytes are, or why not (set at registration).
+  struct Snapshot {
+    uint64_t bytes = 0;
+    std::string init_func, error;
+    Nanos build_time{0};
+  };
 
   Mutex load_mu ACQUIRED_BEFORE(mu);  // serialises compile / deserialize / link
   Mutex mu;
@@ -155,6 +161,7 @@ struct ModuleEntry {
   // The most a call has dirtied, decaying: what each lease is charged for.
   uint64_t call_growth_bytes GUARDED_BY(mu) = 0;
   uint64_t code_bytes GUARDED_BY(mu) = 0;  // latest measured image
+  Snapshot snapshot GUARDED_BY(mu);
   std::atomic<uint64_t> returns{0};  // returned instances, for sampling
   ModuleMetrics counters GUARDED_BY(mu);   // name/tier/hot filled at snapshot
 
