@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ libgtest-dev        # build and tests
   clang lld wasi-libc libclang-rt-14-dev-wasm32  # guests: C to wasm32-wasi
   libclang-rt-14-dev                             # libFuzzer, clang's sanitizers
-  libcli11-dev nlohmann-json3-dev libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev libbenchmark-dev libssl-dev
 )
 missing=()
 for p in "${packages[@]}"; do

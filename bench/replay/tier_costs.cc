@@ -40,18 +40,19 @@ Result<TierCosts> MeasureTierCosts(Engine& engine, const std::string& name,
                                    const Bytes& bytes,
                                    const std::string& export_name,
                                    const Bytes& input,
+                                   const ModuleOptions& module_options,
                                    const TierSamples& samples) {
   PoolOptions options;
   options.background = false;  // tiers move only when told to
   auto pool = Pool::Create(&engine, options);
   if (!pool.ok()) return pool.status();
   // Hot is measured on a reuse-mode twin kept at one hot instance.
-  ModuleOptions reuse;
+  ModuleOptions reuse = module_options;
   reuse.reuse = ReuseMode::kReuse;
   reuse.max_uses = UINT32_MAX;
   reuse.min_hot = 1;
   const std::string twin = name + "/reuse";
-  for (auto [n, o] : {std::pair{name, ModuleOptions{}}, std::pair{twin, reuse}}) {
+  for (auto [n, o] : {std::pair{name, module_options}, std::pair{twin, reuse}}) {
     Status added = (*pool)->AddModule(n, bytes, o);
     if (!added.ok()) return added;
   }
@@ -80,7 +81,14 @@ Result<TierCosts> MeasureTierCosts(Engine& engine, const std::string& name,
   (void)(*pool)->MoveTo(name, Tier::kColdMemory);
   for (const ModuleMetrics& m : (*pool)->Metrics().modules) {
     if (m.name == twin && m.hot > 0) costs.instance_bytes = m.hot_resident_bytes / m.hot;
-    if (m.name == name) costs.code_bytes = m.code_bytes;
+    if (m.name == name) {
+      costs.code_bytes = m.code_bytes;
+      costs.snapshot_bytes = m.snapshot_bytes;
+      costs.snapshot_build_ms = m.snapshot_build_ms;
+      if (!m.snapshot_error.empty()) {
+        return Status(ErrorCode::kInvalidArgument, m.snapshot_error);
+      }
+    }
   }
   return costs;
 }

@@ -1,6 +1,7 @@
 // strata bench tiers: the measured cost of each tier (hot, warm,
 // cold-memory, cold-disk, compile) for the bundled extractor, a heavy-init
-// synth module and a light synth module, with the memory each tier holds.
+// synth module and a light synth module, each without and with a
+// pre-initialisation snapshot, with the memory each tier holds.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -16,6 +17,7 @@ namespace {
 struct Subject {
   std::string name, export_name;
   Bytes bytes, input;
+  bool snapshot = false;  // measured as its pre-initialisation snapshot
 };
 
 Result<std::vector<Subject>> Subjects() {
@@ -27,11 +29,18 @@ Result<std::vector<Subject>> Subjects() {
   heavy.variant = 100;
   heavy.init_pages = 32;
   heavy.init_cpu_iters = 2'000'000;
-  return std::vector<Subject>{
-      {"extractor", "extract", std::move(*extractor), ExtractorSampleInput()},
-      {"heavy-init", "run", MakeSynthVariant(*synth, heavy).value(), {'h', 'i'}},
-      {"light-synth", "run", *synth, {'h', 'i'}},
-  };
+  Bytes heavy_bytes = MakeSynthVariant(*synth, heavy).value();
+  // Each with and without a snapshot: warm (and every tier below it) pays
+  // start-up only without.
+  std::vector<Subject> subjects;
+  for (bool snapshot : {false, true}) {
+    std::string tag = snapshot ? "+snap" : "";
+    subjects.push_back({"extractor" + tag, "extract", *extractor,
+                        ExtractorSampleInput(), snapshot});
+    subjects.push_back({"heavy-init" + tag, "run", heavy_bytes, {'h', 'i'}, snapshot});
+    subjects.push_back({"light-synth" + tag, "run", *synth, {'h', 'i'}, snapshot});
+  }
+  return subjects;
 }
 
 int Tiers(const BenchOptions& o) {
@@ -39,11 +48,14 @@ int Tiers(const BenchOptions& o) {
   auto subjects = Subjects();
   if (!subjects.ok()) return Fail(subjects.status());
   nlohmann::json report = nlohmann::json::array();
-  std::printf("%-12s %-12s %10s %10s %10s %8s %14s\n", "module", "served from",
+  std::printf("%-17s %-12s %10s %10s %10s %8s %14s\n", "module", "served from",
               "p50 us", "p99 us", "mean us", "samples", "memory held KiB");
   for (const Subject& s : *subjects) {
     std::fprintf(stderr, "  measuring %s...\n", s.name.c_str());
-    auto costs = bench::MeasureTierCosts(*engine, s.name, s.bytes, s.export_name, s.input);
+    ModuleOptions options;
+    if (s.snapshot) options.snapshot = "";
+    auto costs = bench::MeasureTierCosts(*engine, s.name, s.bytes, s.export_name,
+                                         s.input, options);
     if (!costs.ok()) return Fail(costs.status());
     // What each tier keeps in memory for this module (measured sizes).
     const uint64_t held[kServedFromCount] = {
@@ -52,10 +64,13 @@ int Tiers(const BenchOptions& o) {
     nlohmann::json j = {{"module", s.name},
                         {"instance_bytes", costs->instance_bytes},
                         {"code_bytes", costs->code_bytes},
-                        {"call_p50_ns", costs->call.p50_ns}};
+                        {"call_p50_ns", costs->call.p50_ns},
+                        {"snapshot", s.snapshot},
+                        {"snapshot_bytes", costs->snapshot_bytes},
+                        {"snapshot_build_ms", costs->snapshot_build_ms}};
     for (int i = 0; i < kServedFromCount; ++i) {
       const auto& a = costs->acquire[i];
-      std::printf("%-12s %-12s %10s %10s %10s %8llu %14.0f\n", s.name.c_str(),
+      std::printf("%-17s %-12s %10s %10s %10s %8llu %14.0f\n", s.name.c_str(),
                   ServedFromName(ServedFrom(i)), Us(a.p50_ns).c_str(),
                   Us(a.p99_ns).c_str(), Us(a.mean_ns).c_str(),
                   static_cast<unsigned long long>(a.count), held[i] / 1024.0);
@@ -63,8 +78,14 @@ int Tiers(const BenchOptions& o) {
           {"p50_ns", a.p50_ns}, {"p99_ns", a.p99_ns}, {"mean_ns", a.mean_ns},
           {"samples", a.count}, {"held_bytes", held[i]}};
     }
-    std::printf("%-12s %-12s %10s   (call of the export, all tiers)\n\n", "",
+    std::printf("%-17s %-12s %10s   (call of the export, all tiers)\n", "",
                 "call", Us(costs->call.p50_ns).c_str());
+    if (s.snapshot) {
+      std::printf("%-17s %-12s %10.0f   (KiB of module, built in %.1f ms)\n", "",
+                  "snapshot", costs->snapshot_bytes / 1024.0,
+                  costs->snapshot_build_ms);
+    }
+    std::printf("\n");
     report.push_back(std::move(j));
   }
   std::filesystem::create_directories(o.out_dir);
