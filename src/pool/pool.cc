@@ -274,7 +274,12 @@ Status Pool::AddModule(const std::string& name, Bytes bytes,
   {
     MutexLock lock(e.mu);
     e.snapshot = std::move(snapshot);
-    e.initial_memory_bytes = compiled->InitialMemoryBytes();
+    // A snapshot's memory begins as its image, mapped copy-on-write and
+    // measured with its code: an instance owns only the pages it dirties,
+    // learned when it is first measured; until then, one page.
+    e.initial_memory_bytes = e.snapshot.bytes > 0
+                                 ? kWasmPageBytes
+                                 : compiled->InitialMemoryBytes();
     e.code_bytes = code_bytes;
     e.compile.Add(compiled->load_time());
   }

@@ -5,6 +5,7 @@
 
 #include "cli_util.h"
 #include "replay/scaled_clock.h"
+#include "strata/snapshot.h"
 
 namespace strata::cli {
 
@@ -31,6 +32,9 @@ void BenchOptions::AddTo(CLI::App& cmd, bool workload_options) {
     cmd.add_flag("--reuse", reuse,
                  "Reuse instances across calls, as a FaaS platform reuses a "
                  "warm container (default: a fresh instance per call)");
+    cmd.add_flag("--snapshot", snapshot,
+                 "Replay every module as its pre-initialisation snapshot "
+                 "(start-up run once, before the replay), for every policy");
     cmd.add_option("--speedup", speedup,
                    "Traces on the wall clock: trace seconds replayed per real "
                    "second (the pool keeps trace time; its threads run in real "
@@ -122,6 +126,7 @@ std::string BenchOptions::CommandLine() const {
   if (duration_s > 0) o << " --duration " << duration_s;
   if (mode != "auto") o << " --mode " << mode;
   if (reuse) o << " --reuse";
+  if (snapshot) o << " --snapshot";
   if (is_trace() && !virtual_time()) {
     o << " --speedup " << speedup;
   } else if (!is_trace()) {
@@ -133,6 +138,29 @@ std::string BenchOptions::CommandLine() const {
   o << " --threads " << threads;
   return o.str();
 }
+
+namespace {
+
+// Replaces each module's bytes with its snapshot, as a user who ran wizer
+// at build time would deploy it (the pool does the same at registration
+// with ModuleOptions::snapshot); every executor then serves the same bytes.
+Status SnapshotWorkload(Engine& engine, bench::Workload& w) {
+  std::fprintf(stderr, "strata bench: snapshotting %zu modules...\n",
+               w.modules.size());
+  std::chrono::nanoseconds took{0};
+  for (bench::WorkloadModule& m : w.modules) {
+    auto image = TakeSnapshot(engine, m.name, m.bytes, {});
+    if (!image.ok()) return image.status();
+    m.bytes = std::move(image->wasm);
+    took += image->build_time;
+  }
+  w.description += "; every module pre-initialised (snapshots built in " +
+                   Fixed(std::chrono::duration<double, std::milli>(took).count(), 0) +
+                   " ms)";
+  return OkStatus();
+}
+
+}  // namespace
 
 Result<PreparedWorkload> PrepareWorkload(Engine& engine, const BenchOptions& o) {
   auto params = o.WorkloadParams();
@@ -150,6 +178,9 @@ Result<PreparedWorkload> PrepareWorkload(Engine& engine, const BenchOptions& o) 
                p.virtual_time ? "trace time, replayed in virtual time"
                : o.is_trace() ? "trace time"
                               : "wall clock");
+  if (o.snapshot) {
+    if (Status s = SnapshotWorkload(engine, p.workload); !s.ok()) return s;
+  }
   auto compiled = bench::CompileWorkload(engine, p.workload);
   if (!compiled.ok()) return compiled.status();
   p.compiled = std::move(*compiled);

@@ -27,6 +27,7 @@ struct BenchOptions {
   // auto: virtual time for traces, the wall clock for the others.
   std::string mode = "auto";
   bool reuse = false;  // reuse instances across calls (default: fresh)
+  bool snapshot = false;  // every module as its pre-initialisation snapshot
   double speedup = 60;  // traces on the wall clock: trace s per replayed s
   uint32_t maintain_ms = 1000;
   std::string out_dir = "bench-results";
