@@ -8,6 +8,7 @@
 
 #include "strata/pool.h"
 #include "strata/snapshot.h"
+#include "strata/synth.h"
 #include "test_support.h"
 
 namespace strata {
@@ -102,6 +103,38 @@ TEST_F(PoolSnapshotTest, SnapshotIsCachedAndRebuiltWhenCorrupt) {
   auto lease = again->Acquire("snap", 1s);
   ASSERT_TRUE(lease.ok()) << lease.status();
   EXPECT_EQ(lease->instance().ReadGlobal("marker").value(), 0x5eed);
+}
+
+// A snapshot's instance starts with its memory mapped from the image, which
+// is charged once, with the code: a budget that holds the image and a page
+// admits instances, though the memory they declare is as large as the image.
+TEST_F(PoolSnapshotTest, InstanceIsChargedWhatItDirtiesNotItsImage) {
+  SynthParams params;
+  params.init_pages = 32;  // a 2 MiB image
+  Bytes bytes = MakeSynthVariant(ReadFile(GuestPath("synth.wasm")).value(),
+                                 params)
+                    .value();
+  auto image = TakeSnapshot(TestEngine(), "heavy", bytes, {}).value();
+  auto compiled = TestEngine().Compile("heavy", image.wasm).value();
+  ASSERT_GE(compiled->InitialMemoryBytes(), 2u << 20);
+  PoolOptions options;
+  options.background = false;
+  options.cache = cache_;
+  options.budget_bytes = compiled->ResidentImageBytes() + (512 << 10);
+  auto pool = Pool::Create(&TestEngine(), options).value();
+  ModuleOptions snapshotted;
+  snapshotted.snapshot = "";
+  ASSERT_TRUE(pool->AddModule("heavy", bytes, snapshotted).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto lease = pool->Acquire("heavy", 1s);
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    auto out = lease->Call("run", ToBytes("x"));
+    ASSERT_TRUE(out.ok()) << out.status();
+  }
+  PoolMetrics m = pool->Metrics();
+  EXPECT_LT(m.modules[0].instance_bytes, 512u << 10);
+  EXPECT_LE(m.ledger.peak_bytes, options.budget_bytes);
+  EXPECT_EQ(m.ledger.violations, 0u);
 }
 
 TEST_F(PoolSnapshotTest, ModuleThatCannotBeSnapshottedIsServedWithout) {
