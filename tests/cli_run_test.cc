@@ -106,5 +106,23 @@ TEST(CliRunTest, RepeatReportsUnpooledAndPooledTimes) {
   EXPECT_NE(run.err.find("pooling saves per run"), std::string::npos);
 }
 
+TEST(CliRunTest, InspectBuildsTheSnapshotTheOptionWould) {
+  ScratchDir dir;
+  auto shown = Strata({"inspect", GuestPath("snapshot.wat").string(),
+                       "--snapshot"},
+                      dir.path());
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("snapshot    after wizer.initialize: "),
+            std::string::npos)
+      << shown.out;
+  EXPECT_NE(shown.out.find("built in "), std::string::npos) << shown.out;
+  auto refused = Strata({"inspect", GuestPath("echo.wat").string(),
+                         "--snapshot=setup"},
+                        dir.path());
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("no init function 'setup'"), std::string::npos)
+      << refused.err;
+}
+
 }  // namespace
 }  // namespace strata
