@@ -65,6 +65,14 @@ def judge(path):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "bench-results/fair-fights"
     results = [judge(p) for p in sorted(glob.glob(os.path.join(out, "*", "*.json")))]
+    # A run whose JSON is gone (docs/results keeps text and CSV only) keeps
+    # the judgment an earlier invocation wrote.
+    judged = {r["run"] for r in results}
+    earlier = os.path.join(out, "targets.json")
+    if os.path.exists(earlier):
+        with open(earlier) as f:
+            results += [r for r in json.load(f) if r["run"] not in judged]
+    results.sort(key=lambda r: r["run"])
     with open(os.path.join(out, "targets.json"), "w") as f:
         json.dump(results, f, indent=1)
     lines = ["%-22s %-38s %12s %12s %-9s %s" %
