@@ -1,6 +1,6 @@
 #include "strata/snapshot.h"
 
-#include <strata_capi.h>
+#include <strata_capi.h>  // wizer's two steps, from the C API wrapper crate
 
 #include <cstring>
 
