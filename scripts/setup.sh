@@ -8,6 +8,7 @@ packages=(
   clang lld wasi-libc libclang-rt-14-dev-wasm32  # guests: C to wasm32-wasi
   libclang-rt-14-dev                             # libFuzzer, clang's sanitizers
   libcli11-dev nlohmann-json3-dev libbenchmark-dev libssl-dev
+  libxxhash-dev pkg-config
 )
 missing=()
 for p in "${packages[@]}"; do
