@@ -1,9 +1,10 @@
 // Compiled modules serialized on disk: the cold tier's on-disk form.
 //
 // An entry is keyed by the SHA-256 of the module's bytes and the engine's
-// fingerprint, and carries a checksum of its payload. Loading verifies the
-// header and the checksum before wasmtime sees a byte, so a truncated,
-// corrupted or foreign file is rejected (and deleted), never trusted.
+// fingerprint, and carries a checksum (XXH3-128) of its payload. Loading
+// verifies the header and the checksum before wasmtime sees a byte, so a
+// truncated, corrupted or foreign file is rejected (and deleted), never
+// trusted.
 //
 // Entries are content-addressed, so several modules (or pools sharing one
 // ModuleCache) may use the same file. A holder pins the entry it relies on;
