@@ -104,8 +104,10 @@ class ModuleCache {
   void Unpin(const std::string& source_hash);
   Status WriteEntry(const std::filesystem::path& path, const std::string& name,
                     std::span<const uint8_t> payload);
-  Result<Bytes> ReadEntry(const std::filesystem::path& path,
-                          const std::string& name);
+  // The payload of the entry at `path`, a span of `file` (which it fills).
+  Result<std::span<const uint8_t>> ReadEntry(const std::filesystem::path& path,
+                                             const std::string& name,
+                                             Bytes& file);
   Status Reject(const std::filesystem::path& path, const std::string& name,
                 const Status& why);
 

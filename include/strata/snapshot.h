@@ -60,6 +60,12 @@ struct SnapshotImage {
 Result<SnapshotImage> TakeSnapshot(Engine& engine, const std::string& name,
                                    std::span<const uint8_t> bytes,
                                    const SnapshotSpec& spec);
+// The same for a module already compiled from `bytes` (a pool registering
+// it): the checks read `original` instead of compiling the bytes again, and
+// build_time leaves that compile out.
+Result<SnapshotImage> TakeSnapshot(Engine& engine, const Module& original,
+                                   std::span<const uint8_t> bytes,
+                                   const SnapshotSpec& spec);
 
 // The init function TakeSnapshot would run for `module`: kInvalidArgument
 // when it exports none of them.

@@ -183,8 +183,8 @@ Status ModuleCache::WriteEntry(const std::filesystem::path& path,
   return OkStatus();
 }
 
-Result<Bytes> ModuleCache::ReadEntry(const std::filesystem::path& path,
-                                     const std::string& name) {
+Result<std::span<const uint8_t>> ModuleCache::ReadEntry(
+    const std::filesystem::path& path, const std::string& name, Bytes& file) {
   if (Status fault = engine_.CheckFault(FaultPoint::kCacheRead, name);
       !fault.ok()) {
     return Status(ErrorCode::kNotFound, "module '" + name +
@@ -192,15 +192,16 @@ Result<Bytes> ModuleCache::ReadEntry(const std::filesystem::path& path,
                                             path.string() + "': " +
                                             fault.message());
   }
-  auto file = ReadFile(path);
-  if (!file.ok()) {
+  auto read = ReadFile(path);
+  if (!read.ok()) {
     return Status(ErrorCode::kNotFound, "module '" + name +
                                             "': no cache entry at '" +
                                             path.string() + "'");
   }
-  auto payload = ParseEntry(*file, engine_.fingerprint());
+  file = std::move(*read);
+  auto payload = ParseEntry(file, engine_.fingerprint());
   if (!payload.ok()) return Reject(path, name, payload.status());
-  return Bytes(payload->begin(), payload->end());
+  return payload;
 }
 
 Status ModuleCache::Reject(const std::filesystem::path& path,
@@ -216,7 +217,8 @@ Status ModuleCache::Reject(const std::filesystem::path& path,
 Result<std::shared_ptr<const Module>> ModuleCache::Load(
     const std::string& name, const std::string& source_hash) {
   auto path = PathFor(source_hash);
-  auto payload = ReadEntry(path, name);
+  Bytes file;
+  auto payload = ReadEntry(path, name, file);
   if (!payload.ok()) return payload.status();
   auto module = engine_.Deserialize(name, source_hash, *payload);
   if (!module.ok()) return Reject(path, name, module.status());
@@ -234,7 +236,10 @@ Status ModuleCache::StoreSnapshot(const std::string& key, const std::string& nam
 
 Result<Bytes> ModuleCache::LoadSnapshot(const std::string& key,
                                         const std::string& name) {
-  return ReadEntry(SnapshotPathFor(key), name);
+  Bytes file;
+  auto payload = ReadEntry(SnapshotPathFor(key), name, file);
+  if (!payload.ok()) return payload.status();
+  return Bytes(payload->begin(), payload->end());
 }
 
 Result<std::shared_ptr<const Module>> ModuleCache::LoadOrCompile(

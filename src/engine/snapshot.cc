@@ -88,6 +88,18 @@ Result<SnapshotImage> TakeSnapshot(Engine& engine, const std::string& name,
                                    std::span<const uint8_t> bytes,
                                    const SnapshotSpec& spec) {
   auto start = std::chrono::steady_clock::now();
+  auto original = engine.Compile(name, bytes);
+  if (!original.ok()) return original.status();
+  auto image = TakeSnapshot(engine, **original, bytes, spec);
+  if (image.ok()) image->build_time = std::chrono::steady_clock::now() - start;
+  return image;
+}
+
+Result<SnapshotImage> TakeSnapshot(Engine& engine, const Module& original,
+                                   std::span<const uint8_t> bytes,
+                                   const SnapshotSpec& spec) {
+  auto start = std::chrono::steady_clock::now();
+  const std::string& name = original.name();
   // wizer reads the binary format only.
   Bytes binary;
   if (bytes.size() < 4 || std::memcmp(bytes.data(), "\0asm", 4) != 0) {
@@ -100,10 +112,8 @@ Result<SnapshotImage> TakeSnapshot(Engine& engine, const std::string& name,
     binary = converted.ok();
     bytes = binary;
   }
-  auto original = engine.Compile(name, bytes);
-  if (!original.ok()) return original.status();
-  if (Status imports = CheckImports(**original); !imports.ok()) return imports;
-  auto init_func = SnapshotInitFunc(**original, spec.init_func);
+  if (Status imports = CheckImports(original); !imports.ok()) return imports;
+  auto init_func = SnapshotInitFunc(original, spec.init_func);
   if (!init_func.ok()) return init_func.status();
 
   ByteVec instrumented;

@@ -26,7 +26,7 @@ Result<PoolSnapshot> SnapshotForPool(PoolState& s, const std::string& name,
     spec.grants = options.wasi;
     spec.timeout = options.limits.init_timeout;
     spec.max_memory_bytes = options.limits.max_memory_bytes;
-    auto image = TakeSnapshot(*s.engine, name, bytes, spec);
+    auto image = TakeSnapshot(*s.engine, compiled, bytes, spec);
     if (!image.ok()) return image.status();
     out.wasm = std::move(image->wasm);
     out.build_time = image->build_time;
@@ -34,7 +34,10 @@ Result<PoolSnapshot> SnapshotForPool(PoolState& s, const std::string& name,
     // rebuild.
     (void)s.cache->StoreSnapshot(key, name, out.wasm);
   }
-  auto module = s.engine->Compile(name, out.wasm);
+  // Its compiled form too, if an earlier registration left one on disk
+  // (registration stores it, as it does any module's).
+  auto module = s.cache->Load(name, internal::Sha256Hex(out.wasm));
+  if (!module.ok()) module = s.engine->Compile(name, out.wasm);
   if (!module.ok()) return module.status();
   out.module = std::move(*module);
   return out;

@@ -180,13 +180,9 @@ Result<std::unique_ptr<HotInstance>> MakeInstance(PoolState& s, ModuleEntry& e,
   Nanos took = Since(start);
   if (!instance.ok()) return instance.status();
   uint64_t resident = (*instance)->ResidentBytes();
-  if (Status s2 = FitsBesideItsCode(s, e, p, resident + allowance +
-                                                 kInstanceOverheadEstimate);
-      !s2.ok()) {
-    return s2;
-  }
-  if (!CommitGrowth(s, e, *charge, resident + allowance + kInstanceOverheadEstimate,
-                    admission)) {
+  uint64_t measured = resident + allowance + kInstanceOverheadEstimate;
+  if (Status s2 = FitsBesideItsCode(s, e, p, measured); !s2.ok()) return s2;
+  if (!CommitGrowth(s, e, *charge, measured, admission)) {
     return Status(ErrorCode::kMemoryLimit,
                   "module '" + e.name + "': a new instance measured " +
                       std::to_string(resident) +

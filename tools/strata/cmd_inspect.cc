@@ -18,7 +18,7 @@ int InspectSnapshot(Engine& engine, const std::string& path, const Module& plain
   if (!bytes.ok()) return Fail(bytes.status());
   SnapshotSpec spec;
   spec.init_func = init_func;
-  auto image = TakeSnapshot(engine, plain.name(), *bytes, spec);
+  auto image = TakeSnapshot(engine, plain, *bytes, spec);
   if (!image.ok()) return Fail(image.status());
   auto snapshot = engine.Compile(plain.name(), image->wasm);
   if (!snapshot.ok()) return Fail(snapshot.status());
