@@ -18,9 +18,8 @@ namespace {
 // Layout: magic | u32 fingerprint length | fingerprint | 16-byte XXH3-128
 // of the payload | u64 payload length | payload (wasmtime's artifact, or a
 // snapshot's module). The checksum catches a torn or corrupted file, not a
-// forger (whoever can write the cache directory can write code): xxHash
-// checks a multi-MiB snapshot in a fraction of a millisecond, where
-// SHA-256 took 2 ms per MiB of every load from disk.
+// forger (whoever can write the cache directory can write code), and it is
+// checked on every load from disk, so it is xxHash rather than SHA-256.
 constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'A', 'C', '2'};
 constexpr size_t kChecksumBytes = 16;
 
