@@ -462,12 +462,17 @@ Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
 
 Status Pool::MoveTo(const std::string& name, Tier tier) {
   PoolState& s = *state_;
-  auto found = FindEntry(s, name);
-  if (!found.ok()) return found.status();
-  std::shared_ptr<ModuleEntry> entry = std::move(*found);
   Events events;
-  ApplyPlacement(s, entry, Placement{entry->id, tier, entry->options.min_hot},
-                 events);
+  {
+    // After any pass in flight: its plan, made before this move, must not
+    // undo it.
+    MutexLock plan_lock(s.plan_mu);
+    auto found = FindEntry(s, name);
+    if (!found.ok()) return found.status();
+    std::shared_ptr<ModuleEntry> entry = std::move(*found);
+    ApplyPlacement(s, entry, Placement{entry->id, tier, entry->options.min_hot},
+                   events);
+  }
   s.events.Publish(events);
   s.CheckPressure();
   return OkStatus();
