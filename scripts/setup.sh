@@ -8,8 +8,11 @@ packages=(
   clang lld wasi-libc libclang-rt-14-dev-wasm32  # guests: C to wasm32-wasi
   libclang-rt-14-dev                             # libFuzzer, clang's sanitizers
   libcli11-dev nlohmann-json3-dev libbenchmark-dev libssl-dev
-  libxxhash-dev pkg-config
+  libxxhash-dev pkg-config xxd
 )
+# The readability guest's script is bundled with npm packages; Node.js is
+# usually there already (any version from 18 on).
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -27,6 +30,8 @@ command -v cargo >/dev/null || {
   exit 1
 }
 bash "$(dirname "$0")/build-wasmtime.sh" >/dev/null
+# QuickJS-NG and the npm packages of the readability guest, cached too.
+bash "$(dirname "$0")/fetch-readability-deps.sh" >/dev/null
 # Real-world WASI programs for the tests and `strata run` examples: cached
 # outside the checkout, skipped with a message when offline.
 bash "$(dirname "$0")/fetch-wasi-programs.sh" >/dev/null

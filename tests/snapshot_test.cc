@@ -43,6 +43,18 @@ TEST(SnapshotTest, StartUpRunsOnceAndItsStateIsInEveryInstance) {
   EXPECT_FALSE(module->HasExport(kSnapshotInitExport));
 }
 
+// Without a snapshot, start-up runs at every instantiation: the module
+// behaves the same either way.
+TEST(SnapshotTest, WithoutASnapshotEveryInstanceRunsStartUpThenReseeds) {
+  Bytes bytes = ReadFile(GuestPath("snapshot.wat")).value();
+  for (int i = 0; i < 2; ++i) {
+    auto instance = Instantiate(bytes);
+    EXPECT_EQ(instance->ReadGlobal("inits").value(), 1);
+    EXPECT_EQ(instance->ReadGlobal("reseeds").value(), 1);
+    EXPECT_EQ(instance->ReadGlobal("marker").value(), 0x5eed);  // after start-up
+  }
+}
+
 TEST(SnapshotTest, ReactorStartUpIsTheDefaultWithoutAnInitExport) {
   Bytes synth = ReadFile(GuestPath("synth.wasm")).value();
   SynthParams params;

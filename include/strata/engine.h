@@ -60,6 +60,12 @@ struct EngineOptions {
   // Bytes of each freed linear memory that are zeroed with memset and kept
   // resident instead of returned to the kernel with madvise.
   uint64_t pool_keep_resident_bytes = 0;
+  // Native stack a guest may use, on the thread that calls it (wasmtime's
+  // default); past it the guest traps with "call stack exhausted". Every
+  // thread that runs guests must have this much stack to spare. A guest's
+  // own stack in linear memory should be larger, so that runaway recursion
+  // ends here, clearly, first (guests/readability/README.md).
+  size_t max_wasm_stack_bytes = size_t{512} << 10;
   // Granularity of call deadlines: the ticker advances the epoch this often.
   std::chrono::microseconds epoch_tick{1000};
   // Asked before each host fault point (strata/faults.h); none by default.

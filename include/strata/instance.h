@@ -38,7 +38,8 @@ struct InstanceLimits {
   // A reactor export run once after instantiation (a warm-up call), if set.
   std::string init_export;
   // An exported `[] -> []` function run right after _initialize, under the
-  // same deadline: the init function a snapshot is taken after.
+  // same deadline: the init function a snapshot is taken after. Empty: the
+  // module's `wizer.initialize` if it exports one, then `strata.reseed`.
   std::string start_func;
   // WASI grants during _initialize and start_func (strata/wasi.h); none by
   // default. A snapshot's start-up gets the module's own, read-only.

@@ -68,6 +68,7 @@ wasmtime::Config MakeConfig(const EngineOptions& o, uint32_t pool_slots) {
   config.cranelift_opt_level(ToWasmtime(o.opt_level));
   config.parallel_compilation(o.parallel_compilation);
   config.epoch_interruption(true);
+  config.max_wasm_stack(o.max_wasm_stack_bytes);
   config.memory_init_cow(true);
   if (pool_slots > 0) {
     wasmtime::PoolAllocationConfig pool;

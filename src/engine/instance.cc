@@ -1,6 +1,9 @@
 #include "strata/instance.h"
+#include "strata/snapshot.h"
 
+#include <cctype>
 #include <cstring>
+#include <sstream>
 
 #include "engine/module_impl.h"
 #include "engine/wasi_config.h"
@@ -41,6 +44,39 @@ std::string Who(const InstanceState& s) {
 }
 
 // Converts a failed wasmtime call into a Status, poisoning the instance.
+// wasmtime's trap message is the whole wasm backtrace, then "Caused by:"
+// and the cause; a recursion thousands of frames deep makes that pages
+// long. The cause comes first here, then the innermost frames.
+std::string TrapMessage(const wasmtime::Trap& trap) {
+  constexpr size_t kFramesShown = 4;
+  std::string message = trap.message();
+  size_t caused = message.find("Caused by:");
+  if (caused == std::string::npos) return message;
+  std::string cause = message.substr(caused + std::strlen("Caused by:"));
+  cause.erase(0, cause.find_first_not_of(" \n"));
+  cause.erase(cause.find_last_not_of(" \n") + 1);
+  if (cause.starts_with("wasm trap: ")) cause.erase(0, std::strlen("wasm trap: "));
+  std::vector<std::string> frames;
+  std::istringstream lines(message.substr(0, caused));
+  for (std::string line; std::getline(lines, line);) {
+    size_t colon = line.find(": ");
+    if (colon == std::string::npos || line.find_first_not_of(' ') >= colon ||
+        !std::isdigit(static_cast<unsigned char>(line[line.find_first_not_of(' ')]))) {
+      continue;
+    }
+    frames.push_back(line.substr(line.find('!') == std::string::npos
+                                     ? colon + 2
+                                     : line.find('!') + 1));
+  }
+  if (frames.empty()) return cause;
+  std::string out = cause + " (in ";
+  for (size_t i = 0; i < std::min(frames.size(), kFramesShown); ++i) {
+    out += (i ? " <- " : "") + frames[i];
+  }
+  if (frames.size() > kFramesShown) out += " <- ...";
+  return out + ")";
+}
+
 Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
                    std::string_view what, std::chrono::milliseconds timeout) {
   s.poisoned = true;
@@ -62,10 +98,10 @@ Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
                         " trapped with its linear memory at " +
                         std::to_string(size) + " bytes, near its limit of " +
                         std::to_string(s.max_memory) + " bytes: " +
-                        trap->message());
+                        TrapMessage(*trap));
     }
     return Status(ErrorCode::kTrap, Who(s) + ": " + std::string(what) +
-                                        " trapped: " + trap->message());
+                                        " trapped: " + TrapMessage(*trap));
   }
   const auto& e = std::get<wasmtime::Error>(error.data);
   if (auto exit = e.i32_exit()) {
@@ -205,17 +241,24 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
       return CallFailure(*state, done.err(), "_initialize", limits.init_timeout);
     }
   }
-  // A snapshot's start-up (start_func) is what reseeding follows, so it
-  // runs one or the other.
-  std::string then = limits.start_func;
-  if (then.empty() && module_->HasExport(Instance::kReseedExport)) {
-    then = Instance::kReseedExport;
+  // Start-up, then reseeding. While a snapshot is taken, only its start-up
+  // (start_func) runs: reseeding belongs to each instance made from it. A
+  // module that was not snapshotted runs its wizer.initialize here, so it
+  // behaves the same with a snapshot or without (a snapshot drops that
+  // export: its start-up is already in the image).
+  std::vector<std::string> then;
+  if (!limits.start_func.empty()) {
+    if (limits.start_func != "_initialize") then.push_back(limits.start_func);
+  } else {
+    for (const char* name : {kSnapshotInitExport, Instance::kReseedExport}) {
+      if (module_->HasExport(name)) then.push_back(name);
+    }
   }
-  if (!then.empty() && then != "_initialize") {
-    auto func = FindFunc(*state, then);
+  for (const std::string& name : then) {
+    auto func = FindFunc(*state, name);
     if (!func.ok()) return func.status();
     auto done = func->call(state->cx(), {});
-    if (!done) return CallFailure(*state, done.err(), then, limits.init_timeout);
+    if (!done) return CallFailure(*state, done.err(), name, limits.init_timeout);
   }
   if (!limits.start_grants.empty()) {
     // Start-up's grants end with start-up: calls see no directories.
