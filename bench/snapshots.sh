@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
-# Snapshots on and off: the heavy-init workload (40 modules, each ~3 ms and
-# 4 MiB of start-up) at 10%, 25% and 50% of its measured working set, every
-# module replayed as itself and then as its pre-initialisation snapshot
-# (`--snapshot`), with the policies a user would compare. Results in
-# docs/BENCHMARKS.md ("Snapshots").
+# Snapshots on and off, at 10%, 25% and 50% of each workload's measured
+# working set, every module replayed as itself and then as its
+# pre-initialisation snapshot (`--snapshot`):
+#   heavy-init:  40 synth modules, each ~3 ms and 4 MiB of start-up, at
+#                50/s, with the policies a user would compare;
+#   readability: 20 tenants' copies of the readability guest (QuickJS +
+#                Mozilla Readability, ~160 ms of start-up) over the bundled
+#                pages at 2/s (its pages take tens to hundreds of ms each),
+#                a fresh instance per request against strata.
+# Results in docs/BENCHMARKS.md ("Snapshots").
 #
-# Usage: [BUDGETS="10 25 50"] bench/snapshots.sh [OUT, default
-#        bench-results/snapshots]
+# Usage: [BUDGETS="10 25 50"] [WORKLOADS="heavy-init readability"]
+#        bench/snapshots.sh [OUT, default bench-results/snapshots]
 set -euo pipefail
 out=${1:-bench-results/snapshots}
 strata=${STRATA:-build/strata}
 mkdir -p "$out"
-for b in ${BUDGETS:-10 25 50}; do
-  for mode in off on; do
-    dir="$out/heavy-init-${b}pct-snapshot-$mode"
-    flag=()
-    [ "$mode" = on ] && flag=(--snapshot)
-    echo "snapshots: heavy-init at $b%, snapshots $mode -> $dir" >&2
-    "$strata" bench --workload heavy-init --modules 40 --rate 50 \
-      --budget "$b%" "${flag[@]}" --policy instantiate,gdsf,histogram,strata \
-      --out "$dir" >"$dir.log" 2>&1 || {
-      echo "snapshots: $b% ($mode) failed; see $dir.log" >&2
-      exit 1
-    }
+for w in ${WORKLOADS:-heavy-init readability}; do
+  case $w in
+    heavy-init)
+      args=(--modules 40 --rate 50 --policy instantiate,gdsf,histogram,strata) ;;
+    readability)
+      args=(--modules 20 --rate 2 --duration 45 --policy instantiate,strata) ;;
+    *) echo "snapshots: unknown workload '$w'" >&2; exit 2 ;;
+  esac
+  for b in ${BUDGETS:-10 25 50}; do
+    for mode in off on; do
+      dir="$out/$w-${b}pct-snapshot-$mode"
+      flag=()
+      [ "$mode" = on ] && flag=(--snapshot)
+      echo "snapshots: $w at $b%, snapshots $mode -> $dir" >&2
+      "$strata" bench --workload "$w" "${args[@]}" --budget "$b%" \
+        "${flag[@]}" --out "$dir" >"$dir.log" 2>&1 || {
+        echo "snapshots: $w at $b% ($mode) failed; see $dir.log" >&2
+        exit 1
+      }
+    done
   done
 done

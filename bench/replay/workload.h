@@ -48,7 +48,7 @@ struct WorkloadParams {
   uint64_t seed = 42;
   std::filesystem::path pages_dir;   // NAME/source.html pages
   std::filesystem::path traces_dir;  // azure-functions-2019/
-  std::filesystem::path guest_dir;   // extractor.wasm, synth.wasm
+  std::filesystem::path guest_dir;   // extractor.wasm, synth.wasm, ...
   // If set, the workload's modules are these instead of synth ones: the
   // workload's i-th module is user module i mod n (a registration of its
   // own), called on `user_input`.
@@ -58,8 +58,8 @@ struct WorkloadParams {
 
 // The names MakeWorkload accepts, for --help.
 inline constexpr const char* kWorkloadNames =
-    "hot-biased, uniform, cold-start, zipf:S, burst, heavy-init, azure:100, "
-    "azure:500, trace:PATH";
+    "hot-biased, uniform, cold-start, zipf:S, burst, heavy-init, readability, "
+    "azure:100, azure:500, trace:PATH";
 
 // Builds workload `spec` (one of kWorkloadNames); kInvalidArgument names a
 // bad spec or trace row, kNotFound a missing guest, page or trace file.

@@ -75,6 +75,7 @@ Bytes ExtractorSampleInput();
 std::string SafeName(std::string name);
 
 void AddBenchTiersCommand(CLI::App& bench, ExitCode& exit_code);
+void AddBenchExtractCommand(CLI::App& bench, ExitCode& exit_code);
 void AddBenchValidateCommand(CLI::App& bench, ExitCode& exit_code);
 void AddBenchSoakCommand(CLI::App& bench, ExitCode& exit_code);
 

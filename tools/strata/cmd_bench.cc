@@ -65,6 +65,7 @@ void AddBenchCommand(CLI::App& app, ExitCode& exit_code) {
     }
   });
   AddBenchTiersCommand(*cmd, exit_code);
+  AddBenchExtractCommand(*cmd, exit_code);
   AddBenchValidateCommand(*cmd, exit_code);
   AddBenchSoakCommand(*cmd, exit_code);
 }

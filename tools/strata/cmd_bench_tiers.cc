@@ -1,7 +1,8 @@
 // strata bench tiers: the measured cost of each tier (hot, warm,
-// cold-memory, cold-disk, compile) for the bundled extractor, a heavy-init
-// synth module and a light synth module, each without and with a
-// pre-initialisation snapshot, with the memory each tier holds.
+// cold-memory, cold-disk, compile) for the bundled extractors (C, and
+// Readability on QuickJS), a heavy-init synth module and a light synth
+// module, each without and with a pre-initialisation snapshot, with the
+// memory each tier holds.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -18,11 +19,30 @@ struct Subject {
   std::string name, export_name;
   Bytes bytes, input;
   bool snapshot = false;  // measured as its pre-initialisation snapshot
+  bench::TierSamples samples;
 };
+
+// Readability's calls take milliseconds and its start-up tens of them:
+// fewer samples keep its rows to about a minute.
+constexpr bench::TierSamples kSlowModuleSamples{
+    .hot = 100, .warm = 40, .cold_memory = 10, .cold_disk = 10, .compile = 3};
+
+// A small real page (tests/data/web-pages), so that the rows show start-up
+// rather than the page's own work.
+Bytes ReadabilitySampleInput() {
+  std::string url = "http://fakehost/test/page.html\n";
+  Bytes input(url.begin(), url.end());
+  auto page = ReadFile(BundledGuest("web-pages") /
+                       "base-url-base-element-relative" / "source.html");
+  if (page.ok()) input.insert(input.end(), page->begin(), page->end());
+  return input;
+}
 
 Result<std::vector<Subject>> Subjects() {
   auto extractor = ReadFile(BundledGuest("extractor.wasm"));
   if (!extractor.ok()) return extractor.status();
+  auto readability = ReadFile(BundledGuest("readability.wasm"));
+  if (!readability.ok()) return readability.status();
   auto synth = ReadFile(BundledGuest("synth.wasm"));
   if (!synth.ok()) return synth.status();
   SynthParams heavy;
@@ -36,9 +56,11 @@ Result<std::vector<Subject>> Subjects() {
   for (bool snapshot : {false, true}) {
     std::string tag = snapshot ? "+snap" : "";
     subjects.push_back({"extractor" + tag, "extract", *extractor,
-                        ExtractorSampleInput(), snapshot});
-    subjects.push_back({"heavy-init" + tag, "run", heavy_bytes, {'h', 'i'}, snapshot});
-    subjects.push_back({"light-synth" + tag, "run", *synth, {'h', 'i'}, snapshot});
+                        ExtractorSampleInput(), snapshot, {}});
+    subjects.push_back({"readability" + tag, "extract", *readability,
+                        ReadabilitySampleInput(), snapshot, kSlowModuleSamples});
+    subjects.push_back({"heavy-init" + tag, "run", heavy_bytes, {'h', 'i'}, snapshot, {}});
+    subjects.push_back({"light-synth" + tag, "run", *synth, {'h', 'i'}, snapshot, {}});
   }
   return subjects;
 }
@@ -55,7 +77,7 @@ int Tiers(const BenchOptions& o) {
     ModuleOptions options;
     if (s.snapshot) options.snapshot = "";
     auto costs = bench::MeasureTierCosts(*engine, s.name, s.bytes, s.export_name,
-                                         s.input, options);
+                                         s.input, options, s.samples);
     if (!costs.ok()) return Fail(costs.status());
     // What each tier keeps in memory for this module (measured sizes).
     const uint64_t held[kServedFromCount] = {
@@ -102,8 +124,8 @@ void AddBenchTiersCommand(CLI::App& bench, ExitCode& exit_code) {
   CLI::App* cmd = bench.add_subcommand(
       "tiers",
       "Measure acquire latency from each tier (hot, warm, cold-memory, "
-      "cold-disk, compile) and the memory each tier holds, for the extractor, "
-      "a heavy-init synth and a light synth module");
+      "cold-disk, compile) and the memory each tier holds, for the C and "
+      "Readability extractors, a heavy-init synth and a light synth module");
   o->AddTo(*cmd, /*workload_options=*/false);
   cmd->callback([o, &exit_code] { exit_code = Tiers(*o); });
 }

@@ -1,5 +1,5 @@
-// strata pool-demo: the README's main job. Registers the bundled extractor
-// and synth modules, drives a hot-biased mix from several threads through
+// strata pool-demo: the README's main job. Registers a bundled extractor
+// (the C one, or Readability on QuickJS with a snapshot) and synth modules, drives a hot-biased mix from several threads through
 // the pool, then replays the same requests without a pool (a fresh instance
 // from the pre-linked module per request), and prints both.
 #include <cstdio>
@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "strata/snapshot.h"
 
 namespace strata::cli {
 namespace {
@@ -21,6 +22,7 @@ struct DemoOptions {
   int threads = 2;
   double rate = 600;  // requests per second, all threads together
   std::string policy = "strata";
+  std::string engine = "c";  // the extractor: c or readability
   std::string pages_dir;
   uint64_t budget_mib = 256;
   uint64_t seed = 42;
@@ -35,6 +37,7 @@ struct Request {
 // Builds the module set: the extractor (70% of requests), a heavy-init
 // synth (20%) and eight light synth variants sharing the rest.
 struct Workload {
+  std::string extractor;  // its module's name: "extractor" or "readability"
   std::vector<std::pair<std::string, Bytes>> modules;
   std::vector<Bytes> pages;
   Bytes synth_input{'h', 'i'};
@@ -47,11 +50,13 @@ struct Workload {
 
 Result<Workload> MakeWorkload(const DemoOptions& o) {
   Workload w;
-  auto extractor = ReadFile(BundledGuest("extractor.wasm"));
+  auto extractor = ReadFile(BundledGuest(
+      o.engine == "readability" ? "readability.wasm" : "extractor.wasm"));
   if (!extractor.ok()) return extractor.status();
   auto synth = ReadFile(BundledGuest("synth.wasm"));
   if (!synth.ok()) return synth.status();
-  w.modules.emplace_back("extractor", std::move(*extractor));
+  w.extractor = o.engine == "readability" ? "readability" : "extractor";
+  w.modules.emplace_back(w.extractor, std::move(*extractor));
   SynthParams heavy;
   heavy.variant = 100;
   heavy.init_pages = 32;
@@ -80,7 +85,7 @@ Result<Workload> MakeWorkload(const DemoOptions& o) {
   for (int i = 0; i < o.requests; ++i) {
     double x = u(rng);
     if (x < 0.7) {
-      w.requests.push_back({"extractor", "extract", int(rng() % w.pages.size())});
+      w.requests.push_back({w.extractor, "extract", int(rng() % w.pages.size())});
     } else if (x < 0.9) {
       w.requests.push_back({"heavy-init", "run", -1});
     } else {
@@ -127,14 +132,20 @@ int PoolDemo(const DemoOptions& o) {
   options.maintain_interval = std::chrono::milliseconds(100);
   auto pool = Pool::Create(engine.get(), options);
   if (!pool.ok()) return Fail(pool.status());
+  // Readability's ~160 ms start-up is what snapshots are for.
+  ModuleOptions snapshotted;
+  snapshotted.snapshot = "";
   for (const auto& [name, bytes] : w.modules) {
-    Status added = (*pool)->AddModule(name, bytes, {});
+    bool snapshot = name == "readability";
+    if (snapshot) std::printf("strata pool-demo: snapshotting %s...\n", name.c_str());
+    Status added = (*pool)->AddModule(name, bytes, snapshot ? snapshotted : ModuleOptions{});
     if (!added.ok()) return Fail(added);
   }
   std::printf("strata pool-demo: %zu modules, %zu requests at %.0f/s (70%% "
-              "extractor over %zu pages, 20%% heavy-init, 10%% eight light "
+              "%s over %zu pages, 20%% heavy-init, 10%% eight light "
               "synth), %d threads, policy %s, budget %llu MiB\n",
-              w.modules.size(), w.requests.size(), o.rate, w.pages.size(), o.threads,
+              w.modules.size(), w.requests.size(), o.rate, w.extractor.c_str(),
+              w.pages.size(), o.threads,
               o.policy.c_str(), static_cast<unsigned long long>(o.budget_mib));
 
   Histogram pooled;
@@ -173,10 +184,18 @@ int PoolDemo(const DemoOptions& o) {
               m.maintainer_cpu_s * 1e3);
 
   // The same requests without a pool: each one instantiates from the
-  // pre-linked module (pooling allocator on), calls, and drops.
+  // pre-linked module (pooling allocator on), calls, and drops. Readability
+  // instantiates from its snapshot here too, as a user who snapshotted it
+  // ahead of time would.
   std::map<std::string, std::shared_ptr<const PreparedModule>> prepared;
   for (const auto& [name, bytes] : w.modules) {
-    auto module = engine->Compile(name, bytes);
+    Bytes served = bytes;
+    if (name == "readability") {
+      auto image = TakeSnapshot(*engine, name, bytes, {});
+      if (!image.ok()) return Fail(image.status());
+      served = std::move(image->wasm);
+    }
+    auto module = engine->Compile(name, served);
     if (!module.ok()) return Fail(module.status());
     prepared[name] = engine->Prepare(*module).value();
   }
@@ -217,6 +236,11 @@ void AddPoolDemoCommand(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--rate", o->rate,
                   "Arrivals per second (open loop, evenly spaced)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--engine", o->engine,
+                  "The extractor: c, or readability (Mozilla Readability on "
+                  "QuickJS, snapshotted; defaults to 120 requests at 4/s)")
+      ->check(CLI::IsMember({"c", "readability"}))
+      ->capture_default_str();
   cmd->add_option("--policy", o->policy, "riptide or strata")
       ->check(CLI::IsMember({"riptide", "strata"}));
   cmd->add_option("--budget-mib", o->budget_mib, "Memory budget in MiB")
@@ -224,8 +248,13 @@ void AddPoolDemoCommand(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--pages", o->pages_dir,
                   "Directory of NAME/source.html pages (default: bundled)");
   cmd->add_option("--seed", o->seed, "Seed of the request sequence");
-  cmd->callback([o, &exit_code] {
+  cmd->callback([o, cmd, &exit_code] {
     if (o->pages_dir.empty()) o->pages_dir = BundledGuest("web-pages").string();
+    // Readability's pages take tens to hundreds of ms each: fewer, slower.
+    if (o->engine == "readability") {
+      if (cmd->count("--requests") == 0) o->requests = 120;
+      if (cmd->count("--rate") == 0) o->rate = 4;
+    }
     exit_code = PoolDemo(*o);
   });
 }
