@@ -4,10 +4,12 @@
 # pre-initialisation snapshot (`--snapshot`):
 #   heavy-init:  40 synth modules, each ~3 ms and 4 MiB of start-up, at
 #                50/s, with the policies a user would compare;
-#   readability: 20 tenants' copies of the readability guest (QuickJS +
+#   readability: 30 tenants' copies of the readability guest (QuickJS +
 #                Mozilla Readability, ~160 ms of start-up) over the bundled
-#                pages at 2/s (its pages take tens to hundreds of ms each),
-#                a fresh instance per request against strata.
+#                pages at 1/s for 90 s (a page takes 0.7 s on average, so
+#                two cores are a third busy), a fresh instance per request
+#                against strata. (At 10%, fewer than 30 modules leave no
+#                room for one snapshotted module and its instance.)
 # Results in docs/BENCHMARKS.md ("Snapshots").
 #
 # Usage: [BUDGETS="10 25 50"] [WORKLOADS="heavy-init readability"]
@@ -21,7 +23,7 @@ for w in ${WORKLOADS:-heavy-init readability}; do
     heavy-init)
       args=(--modules 40 --rate 50 --policy instantiate,gdsf,histogram,strata) ;;
     readability)
-      args=(--modules 20 --rate 2 --duration 45 --policy instantiate,strata) ;;
+      args=(--modules 30 --rate 1 --duration 90 --policy instantiate,strata) ;;
     *) echo "snapshots: unknown workload '$w'" >&2; exit 2 ;;
   esac
   for b in ${BUDGETS:-10 25 50}; do

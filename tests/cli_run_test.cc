@@ -124,5 +124,23 @@ TEST(CliRunTest, InspectBuildsTheSnapshotTheOptionWould) {
       << refused.err;
 }
 
+TEST(CliRunTest, ExtractWithEitherEngine) {
+  ScratchDir dir;
+  std::string page = testing::DataPath("web-pages/heise/source.html").string();
+  auto readability = Strata({"extract", "--engine", "readability", page}, dir.path());
+  ASSERT_EQ(readability.exit_code, 0) << readability.err;
+  EXPECT_NE(readability.out.find(
+                "\"title\":\"1Password für Mac generiert Einmal-Passwörter\""),
+            std::string::npos)
+      << readability.out.substr(0, 300);
+  EXPECT_NE(readability.out.find("\"byline\":"), std::string::npos);
+  auto c = Strata({"extract", page}, dir.path());
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("\"links\":"), std::string::npos);  // the C extractor's
+  auto bad = Strata({"extract", "--engine", "perl", page}, dir.path());
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("perl"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace strata

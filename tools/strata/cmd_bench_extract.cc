@@ -3,10 +3,13 @@
 // instance from the pre-linked module), so it splits into start-up (the
 // acquire: instantiate, plus initialise without a snapshot) and the page's
 // own work (the call). Rows: the C extractor; Readability instantiated and
-// initialised per request; Readability from its snapshot.
+// initialised per request; Readability from its snapshot. Where a page has
+// expected-metadata.json (Readability's own reading of it), each
+// extractor's title is compared with its title, exactly after trimming.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "bench_command.h"
@@ -37,7 +40,23 @@ constexpr Subject kSubjects[] = {
 
 struct Split {
   double startup_ms = 0, work_ms = 0;  // medians over the repeats
+  std::string title;                   // from the last call's JSON
 };
+
+std::string Trim(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t\r\n"));
+  s.erase(s.find_last_not_of(" \t\r\n") + 1);
+  return s;
+}
+
+// The page's reference title, if it has one.
+std::optional<std::string> ExpectedTitle(const std::filesystem::path& dir) {
+  auto text = ReadFile(dir / "expected-metadata.json");
+  if (!text.ok()) return std::nullopt;
+  auto expected = nlohmann::json::parse(text->begin(), text->end(), nullptr, false);
+  if (!expected.is_object() || !expected["title"].is_string()) return std::nullopt;
+  return Trim(expected["title"].get<std::string>());
+}
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -52,6 +71,7 @@ double Ms(SteadyClock::duration d) {
 Result<Split> Measure(Pool& pool, const std::string& module, const Bytes& page,
                       int repeats) {
   std::vector<double> startup, work;
+  std::string title;
   for (int i = 0; i < repeats; ++i) {
     if (Status s = pool.MoveTo(module, Tier::kWarm); !s.ok()) return s;
     auto start = SteadyClock::now();
@@ -64,10 +84,12 @@ Result<Split> Measure(Pool& pool, const std::string& module, const Bytes& page,
     }
     auto out = lease->Call("extract", page);
     if (!out.ok()) return out.status();
+    auto json = nlohmann::json::parse(out->begin(), out->end(), nullptr, false);
+    title = json.is_object() && json["title"].is_string() ? Trim(json["title"]) : "";
     startup.push_back(Ms(acquired - start));
     work.push_back(Ms(SteadyClock::now() - acquired));
   }
-  return Split{Median(startup), Median(work)};
+  return Split{Median(startup), Median(work), title};
 }
 
 int ExtractBench(const ExtractBenchOptions& o) {
@@ -102,12 +124,13 @@ int ExtractBench(const ExtractBenchOptions& o) {
   std::filesystem::create_directories(o.out_dir);
   auto base = std::filesystem::path(o.out_dir) / "extract";
   csv.open(base.string() + ".csv");
-  csv << "page,kib,extractor,startup_ms,work_ms\n";
+  csv << "page,kib,extractor,startup_ms,work_ms,title_matches\n";
   std::printf("%-32s %6s | %-20s | %-20s | %-20s\n", "page", "KiB", "c",
               "readability", "readability+snap");
   std::printf("%-32s %6s | %9s %10s | %9s %10s | %9s %10s\n", "", "",
               "start ms", "work ms", "start ms", "work ms", "start ms", "work ms");
   Split total[std::size(kSubjects)];
+  int titled = 0, matches[std::size(kSubjects)] = {};
   for (const auto& dir : pages) {
     auto html = ReadFile(dir / "source.html");
     if (!html.ok()) return Fail(html.status());
@@ -116,6 +139,8 @@ int ExtractBench(const ExtractBenchOptions& o) {
     input.insert(input.end(), html->begin(), html->end());
     std::string name = dir.filename().string();
     double kib = html->size() / 1024.0;
+    auto expected = ExpectedTitle(dir);
+    titled += expected.has_value();
     std::printf("%-32s %6.0f", name.c_str(), kib);
     nlohmann::json row = {{"page", name}, {"kib", kib}};
     for (size_t i = 0; i < std::size(kSubjects); ++i) {
@@ -124,10 +149,14 @@ int ExtractBench(const ExtractBenchOptions& o) {
       std::printf(" | %9.3f %10.2f", split->startup_ms, split->work_ms);
       total[i].startup_ms += split->startup_ms / pages.size();
       total[i].work_ms += split->work_ms / pages.size();
+      bool match = expected && split->title == *expected;
+      matches[i] += match;
       row[kSubjects[i].name] = {{"startup_ms", split->startup_ms},
-                                {"work_ms", split->work_ms}};
+                                {"work_ms", split->work_ms},
+                                {"title", split->title},
+                                {"title_matches", match}};
       csv << name << "," << kib << "," << kSubjects[i].name << ","
-          << split->startup_ms << "," << split->work_ms << "\n";
+          << split->startup_ms << "," << split->work_ms << "," << match << "\n";
     }
     std::printf("\n");
     std::fflush(stdout);
@@ -135,6 +164,8 @@ int ExtractBench(const ExtractBenchOptions& o) {
   }
   std::printf("%-32s %6s", "mean", "");
   for (const Split& t : total) std::printf(" | %9.3f %10.2f", t.startup_ms, t.work_ms);
+  std::printf("\n%-39s", "titles as expected");
+  for (int m : matches) std::printf(" | %20s", (std::to_string(m) + "/" + std::to_string(titled)).c_str());
   std::printf("\n\nstart: the warm acquire (a new instance; without a snapshot "
               "it runs start-up); work: the call. Medians of %d requests per "
               "page.\n", o.repeats);
