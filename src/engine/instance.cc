@@ -43,7 +43,6 @@ std::string Who(const InstanceState& s) {
   return "module '" + s.module->name() + "'";
 }
 
-// Converts a failed wasmtime call into a Status, poisoning the instance.
 // wasmtime's trap message is the whole wasm backtrace, then "Caused by:"
 // and the cause; a recursion thousands of frames deep makes that pages
 // long. The cause comes first here, then the innermost frames.
@@ -56,17 +55,18 @@ std::string TrapMessage(const wasmtime::Trap& trap) {
   cause.erase(0, cause.find_first_not_of(" \n"));
   cause.erase(cause.find_last_not_of(" \n") + 1);
   if (cause.starts_with("wasm trap: ")) cause.erase(0, std::strlen("wasm trap: "));
+  // Frame lines read "  N: [0xOFFSET - ]<module>!function".
   std::vector<std::string> frames;
   std::istringstream lines(message.substr(0, caused));
   for (std::string line; std::getline(lines, line);) {
+    size_t number = line.find_first_not_of(' ');
     size_t colon = line.find(": ");
-    if (colon == std::string::npos || line.find_first_not_of(' ') >= colon ||
-        !std::isdigit(static_cast<unsigned char>(line[line.find_first_not_of(' ')]))) {
+    if (number == std::string::npos || colon == std::string::npos ||
+        !std::isdigit(static_cast<unsigned char>(line[number]))) {
       continue;
     }
-    frames.push_back(line.substr(line.find('!') == std::string::npos
-                                     ? colon + 2
-                                     : line.find('!') + 1));
+    size_t bang = line.find('!');
+    frames.push_back(line.substr(bang == std::string::npos ? colon + 2 : bang + 1));
   }
   if (frames.empty()) return cause;
   std::string out = cause + " (in ";
@@ -77,6 +77,7 @@ std::string TrapMessage(const wasmtime::Trap& trap) {
   return out + ")";
 }
 
+// Converts a failed wasmtime call into a Status, poisoning the instance.
 Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
                    std::string_view what, std::chrono::milliseconds timeout) {
   s.poisoned = true;
