@@ -444,6 +444,40 @@ TEST_F(PoolLimitsTest, InstanceLargerThanItsEstimateEvictsIdleHoldingsToFit) {
   EXPECT_EQ(m.ledger.violations, 0u);
 }
 
+// 15. A request that must load code reserves its instance with it: before,
+// two such requests could each hold their code while waiting in line for an
+// instance that only the other's code left room for, until both deadlines
+// passed (seen in the readability replay with snapshots at 10%).
+TEST_F(PoolLimitsTest, ARequestLoadingCodeReservesItsInstanceWithIt) {
+  auto faults = std::make_shared<ScriptedFaults>();
+  auto engine = MakeEngine(faults);
+  PoolOptions options;
+  options.background = false;
+  auto pool = MakePool(options, engine.get());
+  Add(*pool, "echo", "echo.wat");
+  ASSERT_TRUE(pool->Acquire("echo", 1s).ok());  // sizes measured
+  ModuleMetrics sizes = pool->Metrics().modules[0];
+  ASSERT_TRUE(pool->MoveTo("echo", Tier::kColdDisk).ok());
+  ASSERT_GT(sizes.code_bytes, 0u);
+  EXPECT_EQ(pool->Metrics().ledger.held_bytes, 0u);
+
+  faults->Gate(FaultPoint::kCacheRead, "echo");
+  Result<Lease> lease = Status(ErrorCode::kInternal, "not run");
+  std::thread request([&] { lease = pool->Acquire("echo", 10s); });
+  ASSERT_TRUE(faults->WaitGated());  // loading its code from disk
+  PoolMetrics loading = pool->Metrics();
+  EXPECT_GE(loading.ledger.held_bytes, sizes.code_bytes + sizes.instance_bytes +
+                                           kInstanceOverheadEstimate);
+  EXPECT_EQ(loading.ledger.slots, 1u);  // the instance's, held already
+  faults->Open();
+  request.join();
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_EQ(lease->served_from(), ServedFrom::kColdDisk);
+  ASSERT_TRUE(lease->Call("run", ToBytes("x")).ok());
+  { Lease returned = std::move(*lease); }
+  testing::ExpectBalanced(*pool);
+}
+
 // 14. An instance a refill finishes after a request began waiting in line
 // for memory yields to that request instead of being stocked hot.
 TEST_F(PoolLimitsTest, RefilledInstanceYieldsToALineThatFormedWhileItWasBuilt) {

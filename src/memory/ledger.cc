@@ -63,6 +63,14 @@ void Charge::Absorb(Charge&& other) {
   other.ledger_ = nullptr;
 }
 
+Charge Charge::Split(Need part) {
+  if (!held()) return Charge();
+  assert(part.bytes <= bytes_ && part.slots <= slots_);
+  bytes_ -= part.bytes;
+  slots_ -= part.slots;
+  return Charge(ledger_, account_, part);
+}
+
 void Charge::Release() {
   if (ledger_ == nullptr) return;
   ledger_->Give(*account_, {bytes_, slots_});

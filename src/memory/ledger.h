@@ -85,6 +85,9 @@ class Charge {
   // Takes over `other`'s bytes and slots, held for the same account of the
   // same ledger (a growth reserved separately), leaving `other` empty.
   void Absorb(Charge&& other);
+  // Moves `part` (at most what this charge holds) into a charge of its own
+  // for the same account: one reservation made for two holdings.
+  Charge Split(Need part);
   // Gives everything back (idempotent).
   void Release();
 

@@ -424,8 +424,9 @@ Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
 
   // Nothing hot: build an instance from the most prepared tier there is,
   // its code and then its slot and bytes admitted by the ledger.
+  memory::Charge instance_reserve;
   Admission admission{.background = false, .deadline = deadline,
-                      .events = &events};
+                      .events = &events, .instance_reserve = &instance_reserve};
   ServedFrom from = ServedFrom::kWarm;
   auto prepared = EnsurePrepared(s, e, admission, &from);
   Result<std::unique_ptr<HotInstance>> made =

@@ -34,6 +34,11 @@ struct Admission {
   bool background = false;
   Nanos deadline{0};
   Events* events = nullptr;  // evictions made to admit it
+  // A request that must load code reserves its instance in the same
+  // reservation, here, for MakeInstance to use: two requests that each held
+  // code while waiting in line for an instance would each hold what the
+  // other needs until their deadlines.
+  memory::Charge* instance_reserve = nullptr;
 };
 
 // The module's InstancePre, loading it from the most prepared tier there is

@@ -66,6 +66,15 @@ Status FitsBesideItsCode(const PoolState& s, const ModuleEntry& e,
                     " bytes");
 }
 
+// What a new instance of `e` is charged before it exists: its last measured
+// size (or its declared memory), the growth its calls were seen to need, and
+// the engine's overhead; one slot.
+memory::Need InstanceNeed(ModuleEntry& e) EXCLUDES(e.mu) {
+  MutexLock lock(e.mu);
+  uint64_t estimate = e.instance_bytes > 0 ? e.instance_bytes : e.initial_memory_bytes;
+  return {estimate + e.call_growth_bytes + kInstanceOverheadEstimate, 1};
+}
+
 }  // namespace
 
 Nanos Since(SteadyTime start) {
@@ -110,8 +119,11 @@ Result<Prepared> EnsurePrepared(PoolState& s, ModuleEntry& e,
   if (code) {
     *from = ServedFrom::kColdMemory;
   } else {
-    auto charge = Admit(s, e, {estimate, 0}, admission);
+    memory::Need instance{0, 0};
+    if (admission.instance_reserve) instance = InstanceNeed(e);
+    auto charge = Admit(s, e, {estimate + instance.bytes, instance.slots}, admission);
     if (!charge.ok()) return charge.status();
+    if (admission.instance_reserve) *admission.instance_reserve = charge->Split(instance);
     Result<std::shared_ptr<const Module>> loaded =
         Status(ErrorCode::kNotFound, "not on disk");
     if (on_disk) {
@@ -165,16 +177,21 @@ Result<Prepared> EnsurePrepared(PoolState& s, ModuleEntry& e,
 Result<std::unique_ptr<HotInstance>> MakeInstance(PoolState& s, ModuleEntry& e,
                                                   const Prepared& p,
                                                   const Admission& admission) {
-  uint64_t estimate = 0, allowance = 0;
+  uint64_t allowance = 0;
   {
     MutexLock lock(e.mu);
-    estimate = e.instance_bytes > 0 ? e.instance_bytes : e.initial_memory_bytes;
     allowance = e.call_growth_bytes;
   }
-  uint64_t need = estimate + allowance + kInstanceOverheadEstimate;
-  if (Status s2 = FitsBesideItsCode(s, e, p, need); !s2.ok()) return s2;
-  auto charge = Admit(s, e, {need, 1}, admission);
-  if (!charge.ok()) return charge.status();
+  // Reserved with the code it loaded, or now.
+  Result<memory::Charge> charge = Status(ErrorCode::kInternal, "not reserved");
+  if (admission.instance_reserve && admission.instance_reserve->held()) {
+    charge = std::move(*admission.instance_reserve);
+  } else {
+    memory::Need need = InstanceNeed(e);
+    if (Status s2 = FitsBesideItsCode(s, e, p, need.bytes); !s2.ok()) return s2;
+    charge = Admit(s, e, need, admission);
+    if (!charge.ok()) return charge.status();
+  }
   auto start = std::chrono::steady_clock::now();
   auto instance = p.prepared->Instantiate(LimitsFor(s, e));
   Nanos took = Since(start);
