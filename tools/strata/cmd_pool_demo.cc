@@ -238,7 +238,7 @@ void AddPoolDemoCommand(CLI::App& app, ExitCode& exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--engine", o->engine,
                   "The extractor: c, or readability (Mozilla Readability on "
-                  "QuickJS, snapshotted; defaults to 120 requests at 4/s)")
+                  "QuickJS, snapshotted; defaults to 60 requests at 1.5/s)")
       ->check(CLI::IsMember({"c", "readability"}))
       ->capture_default_str();
   cmd->add_option("--policy", o->policy, "riptide or strata")
@@ -252,8 +252,8 @@ void AddPoolDemoCommand(CLI::App& app, ExitCode& exit_code) {
     if (o->pages_dir.empty()) o->pages_dir = BundledGuest("web-pages").string();
     // Readability's pages take tens to hundreds of ms each: fewer, slower.
     if (o->engine == "readability") {
-      if (cmd->count("--requests") == 0) o->requests = 120;
-      if (cmd->count("--rate") == 0) o->rate = 4;
+      if (cmd->count("--requests") == 0) o->requests = 60;
+      if (cmd->count("--rate") == 0) o->rate = 1.5;
     }
     exit_code = PoolDemo(*o);
   });
