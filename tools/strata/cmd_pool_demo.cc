@@ -141,7 +141,7 @@ int PoolDemo(const DemoOptions& o) {
     Status added = (*pool)->AddModule(name, bytes, snapshot ? snapshotted : ModuleOptions{});
     if (!added.ok()) return Fail(added);
   }
-  std::printf("strata pool-demo: %zu modules, %zu requests at %.0f/s (70%% "
+  std::printf("strata pool-demo: %zu modules, %zu requests at %g/s (70%% "
               "%s over %zu pages, 20%% heavy-init, 10%% eight light "
               "synth), %d threads, policy %s, budget %llu MiB\n",
               w.modules.size(), w.requests.size(), o.rate, w.extractor.c_str(),
