@@ -22,7 +22,7 @@ struct Subject {
   bench::TierSamples samples;
 };
 
-// Readability's calls take milliseconds and its start-up tens of them:
+// Readability's calls take tens of milliseconds and its start-up ~160 ms:
 // fewer samples keep its rows to about a minute.
 constexpr bench::TierSamples kSlowModuleSamples{
     .hot = 100, .warm = 40, .cold_memory = 10, .cold_disk = 10, .compile = 3};

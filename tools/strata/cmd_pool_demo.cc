@@ -1,7 +1,8 @@
 // strata pool-demo: the README's main job. Registers a bundled extractor
-// (the C one, or Readability on QuickJS with a snapshot) and synth modules, drives a hot-biased mix from several threads through
-// the pool, then replays the same requests without a pool (a fresh instance
-// from the pre-linked module per request), and prints both.
+// (the C one, or Readability on QuickJS with a snapshot) and synth modules,
+// drives a hot-biased mix from several threads through the pool, then
+// replays the same requests without a pool (a fresh instance from the
+// pre-linked module per request), and prints both.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
