@@ -37,8 +37,16 @@ ModuleView ViewOf(ModuleEntry& e, uint32_t index, Nanos now) REQUIRES(e.mu) {
   v.load_s = e.load.seconds > 0 ? e.load.seconds : e.compile.seconds;
   v.compile_s = e.compile.seconds;
   v.call_s = e.call.seconds;
+  // What a new instance would be charged, or what an idle one is charged if
+  // that is more (it was measured before the call allowance decayed): a
+  // plan that counts less than the ledger holds would overrun the pressure
+  // threshold by a page per module, and relieving that only to promote the
+  // same instance again next pass churns instances for nothing.
   v.instance_bytes =
       e.instance_bytes + e.call_growth_bytes + kInstanceOverheadEstimate;
+  for (const auto& h : e.hot) {
+    v.instance_bytes = std::max(v.instance_bytes, h->charge.bytes());
+  }
   v.code_bytes = e.code_bytes;
   v.acquires = e.acquires;
   return v;
