@@ -83,7 +83,10 @@ std::unique_ptr<Policy> MakeRiptidePolicy();
 // possible step up (cold -> warm, one more hot instance) is valued at
 // rate x time it saves per request / bytes it holds (Greedy-Dual, as in
 // FaasCache) and the budget is filled from a max-heap of those values; idle
-// modules fall one tier per keep-alive period (RainbowCake).
+// modules fall one tier per keep-alive period (RainbowCake). A module's rate
+// is the larger of the pool's and a slower one (10-minute half-life) the
+// policy keeps, so a function called every few minutes is not forgotten
+// between its calls.
 std::unique_ptr<Policy> MakeStrataPolicy();
 
 // "riptide" or "strata"; nullptr for an unknown name.

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <queue>
+#include <unordered_map>
 
 #include "strata/policy.h"
+#include "strata/rate.h"
 
 namespace strata {
 namespace {
@@ -14,6 +16,12 @@ constexpr double kMinRate = 1e-3;
 // Planning size of a module not yet measured: one wasm page. Admission is
 // still checked against measured bytes by the pool.
 constexpr uint64_t kUnmeasuredBytes = 64 * 1024;
+// The half-life of the policy's own, slower rate. The pool's rate (30 s by
+// default) follows bursts but forgets a function called every few minutes
+// between its calls, as most timer-triggered functions in the Azure traces
+// are: each call then found it evicted. A module is valued at the larger of
+// the two rates.
+constexpr std::chrono::minutes kLongHalfLife{10};
 
 struct Step {
   double value_per_byte;
@@ -36,6 +44,7 @@ class StrataPolicy final : public Policy {
   std::vector<Placement> Plan(const std::vector<ModuleView>& modules,
                               const PolicyLimits& limits) override {
     std::vector<Placement> plan(modules.size());
+    std::vector<double> rate = Rates(modules, limits.now);
     std::priority_queue<Step> heap;
     uint64_t budget = limits.budget_bytes;
     uint32_t instances_left = limits.max_instances;
@@ -53,17 +62,17 @@ class StrataPolicy final : public Policy {
         instances_left -= plan[i].target_hot;
         spend(CodeBytes(m) + plan[i].target_hot * InstanceBytes(m));
       }
-      if (m.rate_per_s < kMinRate) continue;
+      if (rate[i] < kMinRate) continue;
       double idle = m.idle_s;
       bool warm_alive = idle < Seconds(limits.warm_keep_alive);
       if (plan[i].tier == Tier::kHot) {
-        PushHot(heap, m, i, plan[i].target_hot + 1, limits);
+        PushHot(heap, m, rate[i], i, plan[i].target_hot + 1, limits);
       } else if (warm_alive) {
         // Warm saves deserialisation (or compilation, never cached) and
         // linking on every request that would otherwise start cold.
         double saved = std::max(m.load_s, 1e-6);
-        heap.push({m.rate_per_s * saved / CodeBytes(m), i, 0, CodeBytes(m)});
-        PushHot(heap, m, i, 1, limits, /*with_code=*/true);
+        heap.push({rate[i] * saved / CodeBytes(m), i, 0, CodeBytes(m)});
+        PushHot(heap, m, rate[i], i, 1, limits, /*with_code=*/true);
       }
     }
 
@@ -77,7 +86,7 @@ class StrataPolicy final : public Policy {
         if (p.tier <= Tier::kWarm) continue;  // hot already, with its code
         p.tier = Tier::kWarm;
         spend(step.bytes);
-        PushHot(heap, m, step.module, 1, limits);
+        PushHot(heap, m, rate[step.module], step.module, 1, limits);
         continue;
       }
       // Each step holds only if the module is where the step starts from.
@@ -90,7 +99,7 @@ class StrataPolicy final : public Policy {
       p.target_hot = step.hot_index;
       --instances_left;
       spend(step.bytes);
-      PushHot(heap, m, step.module, step.hot_index + 1, limits);
+      PushHot(heap, m, rate[step.module], step.module, step.hot_index + 1, limits);
     }
     return plan;
   }
@@ -106,19 +115,44 @@ class StrataPolicy final : public Policy {
     return m.instance_bytes > 0 ? m.instance_bytes : kUnmeasuredBytes;
   }
 
+  // Each module's rate: the larger of the pool's and the policy's slower
+  // one, fed with the acquires made since the last pass.
+  std::vector<double> Rates(const std::vector<ModuleView>& modules,
+                            std::chrono::nanoseconds now) {
+    std::vector<double> rates(modules.size());
+    std::unordered_map<uint32_t, Slow> kept;
+    for (size_t i = 0; i < modules.size(); ++i) {
+      const ModuleView& m = modules[i];
+      auto it = slow_.find(m.key);
+      Slow s = it != slow_.end() ? it->second : Slow{};
+      if (m.acquires > s.seen) s.rate.Record(now, double(m.acquires - s.seen));
+      s.seen = m.acquires;
+      rates[i] = std::max(m.rate_per_s, s.rate.PerSecond(now));
+      kept.emplace(m.key, s);
+    }
+    slow_ = std::move(kept);  // forgets removed modules
+    return rates;
+  }
+
   // The k-th hot instance saves an instantiation for the requests that find
   // at least k instances needed; that share shrinks with k.
   static void PushHot(std::priority_queue<Step>& heap, const ModuleView& m,
-                      uint32_t index, uint32_t k, const PolicyLimits& limits,
-                      bool with_code = false) {
+                      double rate, uint32_t index, uint32_t k,
+                      const PolicyLimits& limits, bool with_code = false) {
     if (m.idle_s >= Seconds(limits.hot_keep_alive)) return;
-    if (m.rate_per_s < kMinRate || k > HotInstancesNeeded(m, limits)) return;
+    if (rate < kMinRate || k > HotInstancesNeeded(m, limits)) return;
     double saved = std::max(m.instantiate_s, 1e-6) +
                    (with_code ? std::max(m.load_s, 1e-6) : 0);
-    double value = m.rate_per_s * saved / k;
+    double value = rate * saved / k;
     uint64_t bytes = InstanceBytes(m) + (with_code ? CodeBytes(m) : 0);
     heap.push({value / bytes, index, k, bytes, with_code});
   }
+
+  struct Slow {
+    uint64_t seen = 0;  // acquires already counted
+    DecayingRate rate{kLongHalfLife};
+  };
+  std::unordered_map<uint32_t, Slow> slow_;  // by ModuleView::key
 };
 
 }  // namespace

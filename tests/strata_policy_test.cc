@@ -1,0 +1,71 @@
+// strata's placement rules on synthetic module views, with time injected
+// through PolicyLimits::now. (Pure policy tests: no engine. The policy on the
+// real pool is tested in pool_test and bench_replay_test.)
+#include <gtest/gtest.h>
+
+#include "strata/policy.h"
+#include "strata/rate.h"
+
+namespace strata {
+namespace {
+
+using namespace std::chrono_literals;
+
+ModuleView View(uint32_t key, uint64_t acquires, double rate_per_s,
+                double idle_s) {
+  ModuleView v;
+  v.id = key;
+  v.key = key;
+  v.acquires = acquires;
+  v.rate_per_s = rate_per_s;
+  v.idle_s = idle_s;
+  v.code_bytes = 100;
+  v.instance_bytes = 1000;
+  v.instantiate_s = 1e-3;
+  v.load_s = 1e-3;
+  return v;
+}
+
+PolicyLimits Limits(uint64_t budget, std::chrono::nanoseconds now) {
+  PolicyLimits l;
+  l.budget_bytes = budget;
+  l.max_instances = 64;
+  l.hot_keep_alive = 10min;
+  l.warm_keep_alive = 30min;
+  l.now = now;
+  return l;
+}
+
+// The budget goes to the steps that save the most time per byte: code for
+// both modules (cheap, and it saves a load per cold request), then the one
+// instance there is room for to the busier module.
+TEST(StrataPolicyTest, FillsTheBudgetByTimeSavedPerByte) {
+  auto policy = MakeStrataPolicy();
+  auto plan = policy->Plan({View(0, 10, 0.1, 1), View(1, 10, 1.0, 1)},
+                           Limits(1200, 60s));
+  EXPECT_EQ(plan[1].tier, Tier::kHot);
+  EXPECT_EQ(plan[1].target_hot, 1u);
+  EXPECT_EQ(plan[0].tier, Tier::kWarm);
+}
+
+// A function called every five minutes (a timer trigger) is still valued
+// just before its next call: the pool's 30 s rate has decayed to nothing by
+// then, the policy's slower one has not.
+TEST(StrataPolicyTest, RemembersAModuleCalledEveryFewMinutes) {
+  auto policy = MakeStrataPolicy();
+  DecayingRate pool_rate(30s);
+  uint64_t acquires = 0;
+  std::vector<Placement> plan;
+  for (auto call = 0s; call <= 20min; call += 5min) {
+    pool_rate.Record(call);
+    ++acquires;
+    auto before_next = call + 5min - 1s;
+    double rate = pool_rate.PerSecond(before_next);
+    ASSERT_LT(rate, 1e-3);  // below what earns memory on its own
+    plan = policy->Plan({View(0, acquires, rate, 299)}, Limits(1 << 20, before_next));
+  }
+  EXPECT_EQ(plan[0].tier, Tier::kHot);
+}
+
+}  // namespace
+}  // namespace strata
