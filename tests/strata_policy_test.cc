@@ -67,5 +67,35 @@ TEST(StrataPolicyTest, RemembersAModuleCalledEveryFewMinutes) {
   EXPECT_EQ(plan[0].tier, Tier::kHot);
 }
 
+bool Hot(const std::vector<Placement>& plan, uint32_t id) {
+  for (const Placement& p : plan) {
+    if (p.id == id) return p.tier == Tier::kHot && p.target_hot > 0;
+  }
+  return false;
+}
+
+// A module called every five minutes holds its instance when it is due, not
+// in between: its idle times say a request right after a call is unlikely,
+// so a module with a steady but lower rate takes the one instance there is
+// room for until the periodic one's next call draws near.
+TEST(StrataPolicyTest, HoldsAPeriodicModuleWhenItIsDue) {
+  auto policy = MakeStrataPolicy();
+  constexpr double kPeriodic = 1.0 / 300, kSteady = 2e-3;
+  uint64_t calls = 0;
+  auto plan_at = [&](std::chrono::seconds now) {
+    double idle = static_cast<double>(now.count() % 300);
+    return policy->Plan({View(0, calls, kPeriodic, idle), View(1, 1, kSteady, 1)},
+                        Limits(1200, now));
+  };
+  for (auto now = 0s; now <= 20min; now += 10s) {
+    if (now.count() % 300 == 0) ++calls;
+    auto plan = plan_at(now);
+    if (now == 20min) {
+      EXPECT_TRUE(Hot(plan, 1));  // just called: the steady module holds it
+    }
+  }
+  EXPECT_TRUE(Hot(plan_at(20min + 280s), 0));  // due in about 20 s
+}
+
 }  // namespace
 }  // namespace strata

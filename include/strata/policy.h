@@ -86,7 +86,9 @@ std::unique_ptr<Policy> MakeRiptidePolicy();
 // modules fall one tier per keep-alive period (RainbowCake). A module's rate
 // is the larger of the pool's and a slower one (10-minute half-life) the
 // policy keeps, so a function called every few minutes is not forgotten
-// between its calls.
+// between its calls; it is weighted by how due the module is, from a
+// histogram of its idle times, so a periodic module holds memory around
+// its next call rather than right after the last.
 std::unique_ptr<Policy> MakeStrataPolicy();
 
 // "riptide" or "strata"; nullptr for an unknown name.

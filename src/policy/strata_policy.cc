@@ -22,6 +22,12 @@ constexpr uint64_t kUnmeasuredBytes = 64 * 1024;
 // are: each call then found it evicted. A module is valued at the larger of
 // the two rates.
 constexpr std::chrono::minutes kLongHalfLife{10};
+// How far ahead a holding is valued: the chance that a request comes
+// within this long, given how long the module has been idle.
+constexpr double kHorizonS = 60;
+// Idle times are kept in bins of this width, up to kGapRangeS.
+constexpr double kGapBinS = 10;
+constexpr double kGapRangeS = 3600;
 
 struct Step {
   double value_per_byte;
@@ -62,7 +68,7 @@ class StrataPolicy final : public Policy {
         instances_left -= plan[i].target_hot;
         spend(CodeBytes(m) + plan[i].target_hot * InstanceBytes(m));
       }
-      if (rate[i] < kMinRate) continue;
+      if (rate[i] <= 0) continue;
       double idle = m.idle_s;
       bool warm_alive = idle < Seconds(limits.warm_keep_alive);
       if (plan[i].tier == Tier::kHot) {
@@ -115,22 +121,24 @@ class StrataPolicy final : public Policy {
     return m.instance_bytes > 0 ? m.instance_bytes : kUnmeasuredBytes;
   }
 
-  // Each module's rate: the larger of the pool's and the policy's slower
-  // one, fed with the acquires made since the last pass.
+  // Each module's rate, shaped by when it is due: the larger of the pool's
+  // rate and the policy's slower one, times how much likelier a request
+  // within the horizon is, given the module's idle times so far, than a
+  // steady stream at that rate would make it.
   std::vector<double> Rates(const std::vector<ModuleView>& modules,
                             std::chrono::nanoseconds now) {
     std::vector<double> rates(modules.size());
-    std::unordered_map<uint32_t, Slow> kept;
+    std::unordered_map<uint32_t, History> kept;
     for (size_t i = 0; i < modules.size(); ++i) {
       const ModuleView& m = modules[i];
-      auto it = slow_.find(m.key);
-      Slow s = it != slow_.end() ? it->second : Slow{};
-      if (m.acquires > s.seen) s.rate.Record(now, double(m.acquires - s.seen));
-      s.seen = m.acquires;
-      rates[i] = std::max(m.rate_per_s, s.rate.PerSecond(now));
-      kept.emplace(m.key, s);
+      auto it = history_.find(m.key);
+      History h = it != history_.end() ? std::move(it->second) : History{};
+      h.Observe(m, now);
+      double rate = std::max(m.rate_per_s, h.slow.PerSecond(now));
+      rates[i] = rate < kMinRate ? 0 : rate * h.Due(m.idle_s, rate);
+      kept.emplace(m.key, std::move(h));
     }
-    slow_ = std::move(kept);  // forgets removed modules
+    history_ = std::move(kept);  // forgets removed modules
     return rates;
   }
 
@@ -140,7 +148,7 @@ class StrataPolicy final : public Policy {
                       double rate, uint32_t index, uint32_t k,
                       const PolicyLimits& limits, bool with_code = false) {
     if (m.idle_s >= Seconds(limits.hot_keep_alive)) return;
-    if (rate < kMinRate || k > HotInstancesNeeded(m, limits)) return;
+    if (rate <= 0 || k > HotInstancesNeeded(m, limits)) return;
     double saved = std::max(m.instantiate_s, 1e-6) +
                    (with_code ? std::max(m.load_s, 1e-6) : 0);
     double value = rate * saved / k;
@@ -148,11 +156,55 @@ class StrataPolicy final : public Policy {
     heap.push({value / bytes, index, k, bytes, with_code});
   }
 
-  struct Slow {
+  // What the policy remembers of a module's requests: a slow rate and a
+  // histogram of its idle times (the gaps between requests), observed at
+  // passes as the histogram baseline observes them: the first gap of a pass
+  // to within a pass, the others in the first bin.
+  struct History {
     uint64_t seen = 0;  // acquires already counted
-    DecayingRate rate{kLongHalfLife};
+    DecayingRate slow{kLongHalfLife};
+    bool has_last = false;
+    double last_s = 0;            // the last request, on the pool's clock
+    std::vector<uint32_t> gaps;   // per kGapBinS bin, grown as needed
+    uint32_t gaps_total = 0;      // including those beyond kGapRangeS
+
+    void Observe(const ModuleView& m, std::chrono::nanoseconds now) {
+      if (m.acquires <= seen) return;
+      uint64_t fresh = m.acquires - seen;
+      seen = m.acquires;
+      slow.Record(now, static_cast<double>(fresh));
+      double last = Seconds(now) - m.idle_s;
+      if (has_last) Record(last - last_s);
+      for (uint64_t k = 1; k < fresh; ++k) Record(0);
+      has_last = true;
+      last_s = last;
+    }
+    void Record(double gap_s) {
+      ++gaps_total;
+      if (gap_s >= kGapRangeS) return;
+      auto bin = static_cast<size_t>(std::max(0.0, gap_s) / kGapBinS);
+      if (bin >= gaps.size()) gaps.resize(bin + 1, 0);
+      ++gaps[bin];
+    }
+    // The chance of a request within the horizon after `idle_s` idle,
+    // estimated from the gaps at least that long (with one pseudo-gap that
+    // follows a steady stream at `rate`), relative to what a steady stream
+    // gives. 1 for a module without history.
+    double Due(double idle_s, double rate) const {
+      double steady = 1 - std::exp(-rate * kHorizonS);
+      if (gaps_total == 0 || steady <= 0) return 1;
+      auto from = static_cast<size_t>(std::max(0.0, idle_s) / kGapBinS);
+      auto to = static_cast<size_t>((idle_s + kHorizonS) / kGapBinS);
+      uint64_t at_least = gaps_total, within = 0;
+      for (size_t b = 0; b < gaps.size(); ++b) {
+        if (b < from) at_least -= gaps[b];
+        else if (b <= to) within += gaps[b];
+      }
+      double due = (within + steady) / (at_least + 1.0);
+      return due / steady;
+    }
   };
-  std::unordered_map<uint32_t, Slow> slow_;  // by ModuleView::key
+  std::unordered_map<uint32_t, History> history_;  // by ModuleView::key
 };
 
 }  // namespace
