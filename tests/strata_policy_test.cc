@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "strata/policy.h"
-#include "strata/rate.h"
 
 namespace strata {
 namespace {
@@ -46,25 +45,6 @@ TEST(StrataPolicyTest, FillsTheBudgetByTimeSavedPerByte) {
   EXPECT_EQ(plan[1].tier, Tier::kHot);
   EXPECT_EQ(plan[1].target_hot, 1u);
   EXPECT_EQ(plan[0].tier, Tier::kWarm);
-}
-
-// A function called every five minutes (a timer trigger) is still valued
-// just before its next call: the pool's 30 s rate has decayed to nothing by
-// then, the policy's slower one has not.
-TEST(StrataPolicyTest, RemembersAModuleCalledEveryFewMinutes) {
-  auto policy = MakeStrataPolicy();
-  DecayingRate pool_rate(30s);
-  uint64_t acquires = 0;
-  std::vector<Placement> plan;
-  for (auto call = 0s; call <= 20min; call += 5min) {
-    pool_rate.Record(call);
-    ++acquires;
-    auto before_next = call + 5min - 1s;
-    double rate = pool_rate.PerSecond(before_next);
-    ASSERT_LT(rate, 1e-3);  // below what earns memory on its own
-    plan = policy->Plan({View(0, acquires, rate, 299)}, Limits(1 << 20, before_next));
-  }
-  EXPECT_EQ(plan[0].tier, Tier::kHot);
 }
 
 bool Hot(const std::vector<Placement>& plan, uint32_t id) {

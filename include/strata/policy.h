@@ -84,11 +84,9 @@ std::unique_ptr<Policy> MakeRiptidePolicy();
 // rate x time it saves per request / bytes it holds (Greedy-Dual, as in
 // FaasCache) and the budget is filled from a max-heap of those values; idle
 // modules fall one tier per keep-alive period (RainbowCake). A module's rate
-// is the larger of the pool's and a slower one (10-minute half-life) the
-// policy keeps, so a function called every few minutes is not forgotten
-// between its calls; it is weighted by how due the module is, from a
-// histogram of its idle times, so a periodic module holds memory around
-// its next call rather than right after the last.
+// is weighted by how due it is, from a histogram of its idle times, so a
+// periodic module holds memory around its next call rather than right after
+// the last.
 std::unique_ptr<Policy> MakeStrataPolicy();
 
 // "riptide" or "strata"; nullptr for an unknown name.

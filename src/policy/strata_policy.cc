@@ -6,7 +6,6 @@
 #include <unordered_map>
 
 #include "strata/policy.h"
-#include "strata/rate.h"
 
 namespace strata {
 namespace {
@@ -16,12 +15,6 @@ constexpr double kMinRate = 1e-3;
 // Planning size of a module not yet measured: one wasm page. Admission is
 // still checked against measured bytes by the pool.
 constexpr uint64_t kUnmeasuredBytes = 64 * 1024;
-// The half-life of the policy's own, slower rate. The pool's rate (30 s by
-// default) follows bursts but forgets a function called every few minutes
-// between its calls, as most timer-triggered functions in the Azure traces
-// are: each call then found it evicted. A module is valued at the larger of
-// the two rates.
-constexpr std::chrono::minutes kLongHalfLife{10};
 // How far ahead a holding is valued: the chance that a request comes
 // within this long, given how long the module has been idle.
 constexpr double kHorizonS = 60;
@@ -121,10 +114,9 @@ class StrataPolicy final : public Policy {
     return m.instance_bytes > 0 ? m.instance_bytes : kUnmeasuredBytes;
   }
 
-  // Each module's rate, shaped by when it is due: the larger of the pool's
-  // rate and the policy's slower one, times how much likelier a request
-  // within the horizon is, given the module's idle times so far, than a
-  // steady stream at that rate would make it.
+  // Each module's rate, shaped by when it is due: the pool's rate times how
+  // much likelier a request within the horizon is, given the module's idle
+  // times so far, than a steady stream at that rate would make it.
   std::vector<double> Rates(const std::vector<ModuleView>& modules,
                             std::chrono::nanoseconds now) {
     std::vector<double> rates(modules.size());
@@ -134,7 +126,7 @@ class StrataPolicy final : public Policy {
       auto it = history_.find(m.key);
       History h = it != history_.end() ? std::move(it->second) : History{};
       h.Observe(m, now);
-      double rate = std::max(m.rate_per_s, h.slow.PerSecond(now));
+      double rate = m.rate_per_s;
       rates[i] = rate < kMinRate ? 0 : rate * h.Due(m.idle_s, rate);
       kept.emplace(m.key, std::move(h));
     }
@@ -156,13 +148,12 @@ class StrataPolicy final : public Policy {
     heap.push({value / bytes, index, k, bytes, with_code});
   }
 
-  // What the policy remembers of a module's requests: a slow rate and a
-  // histogram of its idle times (the gaps between requests), observed at
-  // passes as the histogram baseline observes them: the first gap of a pass
-  // to within a pass, the others in the first bin.
+  // What the policy remembers of a module's requests: a histogram of its
+  // idle times (the gaps between requests), observed at passes as the
+  // histogram baseline observes them: the first gap of a pass to within a
+  // pass, the others in the first bin.
   struct History {
     uint64_t seen = 0;  // acquires already counted
-    DecayingRate slow{kLongHalfLife};
     bool has_last = false;
     double last_s = 0;            // the last request, on the pool's clock
     std::vector<uint32_t> gaps;   // per kGapBinS bin, grown as needed
@@ -172,7 +163,6 @@ class StrataPolicy final : public Policy {
       if (m.acquires <= seen) return;
       uint64_t fresh = m.acquires - seen;
       seen = m.acquires;
-      slow.Record(now, static_cast<double>(fresh));
       double last = Seconds(now) - m.idle_s;
       if (has_last) Record(last - last_s);
       for (uint64_t k = 1; k < fresh; ++k) Record(0);
