@@ -6,7 +6,9 @@ every policy in it) and writes OUT/targets.{json,txt}: for each run, the
 figures each target compares and whether it was met. Nothing is judged
 across runs: each comparison is between policies of one run.
 
-  1. strata's e2e mean and p99 are no worse than `instantiate`'s.
+  1. strata's e2e mean and p99 are no worse than `instantiate`'s, and it
+     fails no more requests (a failed request is fast, so the latencies
+     alone could pass a policy that refuses work).
   2. traces only: strata's cold-start cost <= 0.7x the best baseline's, its
      cold-start count <= the best baseline's, its p99 <= the best
      baseline's (best: the lowest among the other policies, each figure on
@@ -41,6 +43,8 @@ def judge(path):
             e["mean_ns"] <= i["mean_ns"], "us")
         row("1 p99 <= instantiate", e["p99_ns"] / 1e3, i["p99_ns"] / 1e3,
             e["p99_ns"] <= i["p99_ns"], "us")
+        row("1 failures <= instantiate", s["failures"], by["instantiate"]["failures"],
+            s["failures"] <= by["instantiate"]["failures"], "requests")
     if trace and others:
         def best(key):
             r = min(others, key=key)
