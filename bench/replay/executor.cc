@@ -51,6 +51,38 @@ std::string ExportOf(const WorkloadModule& m) {
   return m.export_name.empty() ? "run" : m.export_name;
 }
 
+// The instances an executor without a pool has in flight, counted as the
+// pool's ledger counts a leased one for as long as a request holds it: its
+// resident pages, at least as many as the module's last instance had after
+// its call (the ledger's allowance for what a call dirties), plus the
+// engine's overhead estimate. So its memory readings show what it really
+// holds, not only its code.
+class InFlight {
+ public:
+  class Counted {
+   public:
+    Counted(std::atomic<uint64_t>& total, uint64_t bytes)
+        : total_(total), bytes_(bytes) {
+      total_.fetch_add(bytes_, std::memory_order_relaxed);
+    }
+    ~Counted() { total_.fetch_sub(bytes_, std::memory_order_relaxed); }
+    Counted(const Counted&) = delete;
+    Counted& operator=(const Counted&) = delete;
+
+   private:
+    std::atomic<uint64_t>& total_;
+    uint64_t bytes_;
+  };
+  Counted Count(const Instance& instance, uint64_t after_last_call) {
+    uint64_t resident = std::max(instance.ResidentBytes(), after_last_call);
+    return Counted(bytes_, resident + kInstanceOverheadEstimate);
+  }
+  uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> bytes_{0};
+};
+
 class NoneExecutor final : public Executor {
  public:
   explicit NoneExecutor(Engine& engine) : engine_(engine) {}
@@ -69,17 +101,20 @@ class NoneExecutor final : public Executor {
     auto instance = (*prepared)->Instantiate({});
     if (!instance.ok()) return instance.status();
     Served served{ServedFrom::kCompile, Since(start)};
+    auto counted = in_flight_.Count(**instance, 0);
     Status called = CallOnce(**instance, ExportOf(m), input);
     if (!called.ok()) return called;
     return served;
   }
-  uint64_t Held() const override { return 0; }
-  MemorySample Memory() const override { return {0, 0, ProcessRss()}; }
+  // The code it compiles per call is not counted: it is not a holding.
+  uint64_t Held() const override { return in_flight_.bytes(); }
+  MemorySample Memory() const override { return {Held(), 0, ProcessRss()}; }
 
  private:
   Engine& engine_;
   const std::string name_ = "none";
   std::vector<WorkloadModule> modules_;
+  InFlight in_flight_;
 };
 
 class InstantiateExecutor final : public Executor {
@@ -91,30 +126,37 @@ class InstantiateExecutor final : public Executor {
     auto prepared = engine_.Prepare(compiled);
     if (!prepared.ok()) return prepared.status();
     code_bytes_ += compiled->ResidentImageBytes();
-    modules_.push_back({ExportOf(m), std::move(*prepared)});
+    modules_.push_back(std::make_unique<Entry>(ExportOf(m), std::move(*prepared)));
     return OkStatus();
   }
   Result<Served> Serve(uint32_t i, std::span<const uint8_t> input) override {
     auto start = SteadyClock::now();
-    auto& [export_name, prepared] = modules_[i];
-    auto instance = prepared->Instantiate({});
+    Entry& m = *modules_[i];
+    auto instance = m.prepared->Instantiate({});
     if (!instance.ok()) return instance.status();
     Served served{ServedFrom::kWarm, Since(start)};
-    Status called = CallOnce(**instance, export_name, input);
+    auto counted = in_flight_.Count(**instance, m.after_call.load());
+    Status called = CallOnce(**instance, m.export_name, input);
+    m.after_call.store((*instance)->ResidentBytes());
     if (!called.ok()) return called;
     return served;
   }
-  uint64_t Held() const override { return code_bytes_; }
+  uint64_t Held() const override { return code_bytes_ + in_flight_.bytes(); }
   MemorySample Memory() const override {
-    return {code_bytes_, code_bytes_, ProcessRss()};
+    return {Held(), code_bytes_, ProcessRss()};
   }
 
  private:
   Engine& engine_;
   const std::string name_ = "instantiate";
   uint64_t code_bytes_ = 0;
-  std::vector<std::pair<std::string, std::shared_ptr<const PreparedModule>>>
-      modules_;
+  InFlight in_flight_;
+  struct Entry {
+    std::string export_name;
+    std::shared_ptr<const PreparedModule> prepared;
+    std::atomic<uint64_t> after_call{0};  // resident pages after the last call
+  };
+  std::vector<std::unique_ptr<Entry>> modules_;
 };
 
 class PoolExecutor final : public Executor {

@@ -59,7 +59,7 @@ class Memory {
     last_held_ = held;
     peak_held_ = std::max(peak_held_, held);
     ++readings_;
-    over_ += e_.budgeted() && held > budget_;
+    over_ += held > budget_;
   }
 
   void Sample(double t_s, const Tally& tally) {
@@ -72,7 +72,7 @@ class Memory {
     last_idle_ = m.idle_bytes;
     peak_rss_ = std::max(peak_rss_, m.process_rss_bytes);
     ++readings_;
-    over_ += e_.budgeted() && m.held_bytes > budget_;
+    over_ += m.held_bytes > budget_;
     points_.push_back({t_s, m.held_bytes, m.idle_bytes, tally.done.load(),
                        tally.served[int(ServedFrom::kHot)].load()});
   }

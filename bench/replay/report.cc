@@ -152,7 +152,8 @@ std::string ToTable(const ReportHeader& h, const std::vector<RunResult>& runs) {
   o << line;
   for (const RunResult& r : runs) {
     auto pct = [&](ServedFrom f) { return Fixed(100 * r.hit_rate(f), 1); };
-    std::string over = r.budgeted ? std::to_string(r.over_budget_readings) : "n/a";
+    // Marked: those that hold to no budget are only measured against it.
+    std::string over = std::to_string(r.over_budget_readings) + (r.budgeted ? "" : "*");
     std::snprintf(
         line, sizeof line,
         "%-12s %8s %6s %6s %6s %6s %6s %8llu %9s %9s %9s %9s %9s %8s %8s %6s %5llu\n",
@@ -171,7 +172,8 @@ std::string ToTable(const ReportHeader& h, const std::vector<RunResult>& runs) {
   o << "(cold cost: the sum over requests of acquire latency above the hot "
        "p50; over budg: memory readings above the budget, of "
     << (runs.empty() ? 0 : runs.front().memory_readings)
-    << "-odd taken; n/a: no budget held to)\n";
+    << "-odd taken; *: holds to no budget, its in-flight instances and code "
+       "measured against it)\n";
   o << "\n";
   std::snprintf(line, sizeof line, "%-12s %10s %10s %10s %12s %12s %10s %10s\n",
                 "policy", "req/s", "acq p50", "acq p99", "idle MiB*s",
