@@ -22,6 +22,7 @@ ModuleView View(uint32_t key, uint64_t acquires, double rate_per_s,
   v.instance_bytes = 1000;
   v.instantiate_s = 1e-3;
   v.load_s = 1e-3;
+  v.reuse = true;  // no instances in flight beyond the hot ones to reserve for
   return v;
 }
 
@@ -75,6 +76,24 @@ TEST(StrataPolicyTest, HoldsAPeriodicModuleWhenItIsDue) {
     }
   }
   EXPECT_TRUE(Hot(plan_at(20min + 280s), 0));  // due in about 20 s
+}
+
+// In fresh mode a request holds an instance of its own while it runs, beyond
+// those stocked hot: the plan leaves room for the largest one, so requests
+// do not evict the code the plan keeps.
+TEST(StrataPolicyTest, LeavesRoomForTheInstancesRequestsHold) {
+  auto policy = MakeStrataPolicy();
+  ModuleView busy = View(0, 10, 1.0, 1), other = View(1, 10, 0.5, 1);
+  busy.reuse = other.reuse = false;
+  // Room for both modules' code and one instance: with the room a request
+  // needs kept free, no instance is stocked.
+  auto plan = policy->Plan({busy, other}, Limits(1200, 60s));
+  EXPECT_EQ(plan[0].tier, Tier::kWarm);
+  EXPECT_EQ(plan[1].tier, Tier::kWarm);
+  // Reused instances are the hot ones: nothing beyond them is reserved.
+  busy.reuse = other.reuse = true;
+  plan = policy->Plan({busy, other}, Limits(1200, 60s));
+  EXPECT_TRUE(Hot(plan, 0));
 }
 
 }  // namespace

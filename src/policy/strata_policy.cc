@@ -46,6 +46,7 @@ class StrataPolicy final : public Policy {
     std::vector<double> rate = Rates(modules, limits.now);
     std::priority_queue<Step> heap;
     uint64_t budget = limits.budget_bytes;
+    budget -= std::min(budget, InFlightReserve(modules));
     uint32_t instances_left = limits.max_instances;
     auto spend = [&](uint64_t bytes) {
       budget -= std::min(budget, bytes);
@@ -112,6 +113,24 @@ class StrataPolicy final : public Policy {
   }
   static uint64_t InstanceBytes(const ModuleView& m) {
     return m.instance_bytes > 0 ? m.instance_bytes : kUnmeasuredBytes;
+  }
+
+  // Room for the instances requests hold while they run. A fresh-mode
+  // request holds an instance of its own for its call, beyond those stocked
+  // hot (the refill replaces the one it took); a plan that fills the budget
+  // with holdings leaves it no room, and every request evicts code that a
+  // later one loads again. Reserved: the instances in use on average
+  // (Little's law), and at least the largest one a request may need.
+  // (Reused instances are the hot ones, already in the plan.)
+  static uint64_t InFlightReserve(const std::vector<ModuleView>& modules) {
+    double expected = 0;
+    uint64_t largest = 0;
+    for (const ModuleView& m : modules) {
+      if (m.reuse || m.rate_per_s < kMinRate) continue;
+      expected += m.rate_per_s * m.call_s * static_cast<double>(InstanceBytes(m));
+      largest = std::max(largest, InstanceBytes(m));
+    }
+    return std::max(largest, static_cast<uint64_t>(std::min(expected, 1e18)));
   }
 
   // Each module's rate, shaped by when it is due: the pool's rate times how
