@@ -126,7 +126,10 @@ class InstantiateExecutor final : public Executor {
     auto prepared = engine_.Prepare(compiled);
     if (!prepared.ok()) return prepared.status();
     code_bytes_ += compiled->ResidentImageBytes();
-    modules_.push_back(std::make_unique<Entry>(ExportOf(m), std::move(*prepared)));
+    auto entry = std::make_unique<Entry>();
+    entry->export_name = ExportOf(m);
+    entry->prepared = std::move(*prepared);
+    modules_.push_back(std::move(entry));
     return OkStatus();
   }
   Result<Served> Serve(uint32_t i, std::span<const uint8_t> input) override {
