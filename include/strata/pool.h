@@ -227,9 +227,13 @@ class Lease {
   Lease& operator=(Lease&& other) noexcept;
   ~Lease();
 
-  // kInvalidArgument on a lease that was moved from.
+  // kInvalidArgument on a lease that was moved from. `timeout`, if set,
+  // shortens this call's deadline below the module's call_timeout (a longer
+  // one is capped at it).
   Result<Bytes> Call(std::string_view export_name,
-                     std::span<const uint8_t> input);
+                     std::span<const uint8_t> input,
+                     std::chrono::milliseconds timeout = {});
+  // As Call: request.timeout, if set, shortens the module's call_timeout.
   Result<CommandOutput> RunCommand(CommandRequest request);
   // False once moved from; instance() must not be called then.
   bool valid() const { return held_ != nullptr; }

@@ -211,13 +211,22 @@ void Tally(PoolState& s, HotInstance& held, const Status& status,
   held.tally.timeouts += status.code() == ErrorCode::kDeadlineExceeded;
 }
 
+// A call's deadline: the module's, or the caller's when shorter (0 is none).
+std::chrono::milliseconds ShorterDeadline(std::chrono::milliseconds module,
+                                          std::chrono::milliseconds call) {
+  if (call.count() <= 0) return module;
+  return module.count() > 0 ? std::min(module, call) : call;
+}
+
 }  // namespace
 
 Result<Bytes> Lease::Call(std::string_view export_name,
-                          std::span<const uint8_t> input) {
+                          std::span<const uint8_t> input,
+                          std::chrono::milliseconds timeout) {
   if (held_ == nullptr) return MovedFrom();
   CallOptions options;
   options.timeout = entry_->options.call_timeout;
+  options.timeout = ShorterDeadline(options.timeout, timeout);
   options.max_input_bytes = entry_->options.max_input_bytes;
   options.max_output_bytes = entry_->options.max_output_bytes;
   uint64_t start = internal::CycleClock::Now();
@@ -228,7 +237,8 @@ Result<Bytes> Lease::Call(std::string_view export_name,
 
 Result<CommandOutput> Lease::RunCommand(CommandRequest request) {
   if (held_ == nullptr) return MovedFrom();
-  if (request.timeout.count() == 0) request.timeout = entry_->options.call_timeout;
+  request.timeout =
+      ShorterDeadline(entry_->options.call_timeout, request.timeout);
   request.wasi = MergeCapabilities(entry_->options.wasi, request.wasi);
   uint64_t start = internal::CycleClock::Now();
   auto out = held_->instance->RunCommand(request);
