@@ -94,39 +94,65 @@ PoolMetrics Pool::Metrics() const {
   return m;
 }
 
+namespace {
+
+// A label value as the text exposition format wants it.
+std::string Escaped(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string PoolMetrics::ToPrometheus() const {
   std::ostringstream o;
-  o << "# TYPE strata_acquires_total counter\n";
+  auto family = [&](const char* name, const char* type, const char* help) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " "
+      << type << "\n";
+  };
+  auto gauge = [&](const char* name, const char* help, auto value) {
+    family(name, "gauge", help);
+    o << name << " " << value << "\n";
+  };
+  auto counter = [&](const char* name, const char* help, auto value) {
+    family(name, "counter", help);
+    o << name << " " << value << "\n";
+  };
+  family("strata_acquires_total", "counter",
+         "Acquires served, by the state that served them.");
   for (int i = 0; i < kServedFromCount; ++i) {
     o << "strata_acquires_total{served_from=\"" << ServedFromName(ServedFrom(i))
       << "\"} " << served[i] << "\n";
   }
-  o << "# TYPE strata_pool_exhausted_total counter\n"
-    << "strata_pool_exhausted_total " << exhausted << "\n"
-    << "# TYPE strata_acquires_waiting gauge\n"
-    << "strata_acquires_waiting " << acquires_waiting << "\n"
-    << "# TYPE strata_promotions_total counter\nstrata_promotions_total "
-    << promotions << "\n"
-    << "# TYPE strata_demotions_total counter\nstrata_demotions_total "
-    << demotions << "\n"
-    << "# TYPE strata_evictions_total counter\nstrata_evictions_total "
-    << evictions << "\n"
-    << "# TYPE strata_budget_bytes gauge\nstrata_budget_bytes " << budget_bytes
-    << "\n# TYPE strata_used_bytes gauge\nstrata_used_bytes " << used_bytes
-    << "\n# TYPE strata_process_rss_bytes gauge\nstrata_process_rss_bytes "
-    << process_rss_bytes << "\n# TYPE strata_tier_bytes gauge\n";
+  counter("strata_acquire_errors_total", "Acquires that returned an error.",
+          acquire_errors);
+  counter("strata_pool_exhausted_total",
+          "Acquires that found no capacity (slots or memory).", exhausted);
+  gauge("strata_acquires_waiting", "Acquires waiting for capacity now.",
+        acquires_waiting);
+  counter("strata_promotions_total", "Modules moved to a more prepared tier.",
+          promotions);
+  counter("strata_demotions_total", "Modules moved to a less prepared tier.",
+          demotions);
+  counter("strata_evictions_total",
+          "Idle holdings dropped to make room for others.", evictions);
+  gauge("strata_budget_bytes", "The pool's memory budget.", budget_bytes);
+  gauge("strata_used_bytes", "Measured bytes the pool holds.", used_bytes);
+  gauge("strata_process_rss_bytes", "Resident set size of the process.",
+        process_rss_bytes);
+  family("strata_tier_bytes", "gauge", "Measured bytes held, by tier.");
   for (int t = 0; t < kTierCount; ++t) {
     o << "strata_tier_bytes{tier=\"" << TierName(Tier(t)) << "\"} "
       << bytes_by_tier[t] << "\n";
   }
-  auto gauge = [&](const char* name, const char* help, auto value) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name
-      << " gauge\n" << name << " " << value << "\n";
-  };
-  auto counter = [&](const char* name, const char* help, auto value) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name
-      << " counter\n" << name << " " << value << "\n";
-  };
   gauge("strata_ledger_held_bytes",
         "Bytes the memory ledger holds: instances and code in memory.",
         ledger.held_bytes);
@@ -152,39 +178,49 @@ std::string PoolMetrics::ToPrometheus() const {
           "Times a limit would have been passed (always 0).", ledger.violations);
   counter("strata_listener_errors_total", "Exceptions thrown by listeners.",
           listener_errors);
+  counter("strata_maintainer_runs_total", "Maintenance passes run.",
+          maintainer_runs);
   counter("strata_maintainer_errors_total", "Maintenance passes that failed.",
           maintainer_errors);
-  auto quantiles = [&](const char* name, const Histogram::Summary& h,
-                       const std::string& labels) {
+  auto summary = [&](const char* name, const char* help,
+                     const Histogram::Summary& h) {
+    family(name, "summary", help);
     const std::pair<const char*, uint64_t> qs[] = {
         {"0.5", h.p50_ns}, {"0.95", h.p95_ns}, {"0.99", h.p99_ns},
         {"0.999", h.p999_ns}};
     for (const auto& [q, v] : qs) {
-      o << name << "{" << labels << (labels.empty() ? "" : ",") << "quantile=\""
-        << q << "\"} " << v / 1e9 << "\n";
+      o << name << "{quantile=\"" << q << "\"} " << v / 1e9 << "\n";
     }
-    o << name << "_count{" << labels << "} " << h.count << "\n";
+    o << name << "_sum " << h.mean_ns * static_cast<double>(h.count) / 1e9
+      << "\n" << name << "_count " << h.count << "\n";
   };
-  o << "# TYPE strata_acquire_seconds summary\n";
-  quantiles("strata_acquire_seconds", acquire, "");
-  o << "# TYPE strata_call_seconds summary\n";
-  quantiles("strata_call_seconds", call, "");
-  o << "# TYPE strata_module_hot_instances gauge\n";
+  summary("strata_acquire_seconds",
+          "Time to get an instance, from whichever state served it.", acquire);
+  summary("strata_call_seconds", "Time guest calls took.", call);
+  family("strata_module_hot_instances", "gauge",
+         "Idle hot instances a module holds.");
   for (const auto& mm : modules) {
-    o << "strata_module_hot_instances{module=\"" << mm.name << "\"} " << mm.hot
-      << "\n";
+    o << "strata_module_hot_instances{module=\"" << Escaped(mm.name) << "\"} "
+      << mm.hot << "\n";
   }
-  o << "# HELP strata_module_snapshot_bytes Size of the pre-initialisation "
-       "snapshot a module's tiers hold (0: none).\n"
-    << "# TYPE strata_module_snapshot_bytes gauge\n";
+  family("strata_module_held_bytes", "gauge",
+         "Bytes the ledger charges a module (instances, code, reservations).");
   for (const auto& mm : modules) {
-    o << "strata_module_snapshot_bytes{module=\"" << mm.name << "\"} "
+    o << "strata_module_held_bytes{module=\"" << Escaped(mm.name) << "\"} "
+      << mm.held_bytes << "\n";
+  }
+  family("strata_module_snapshot_bytes", "gauge",
+         "Size of the pre-initialisation snapshot a module's tiers hold "
+         "(0: none).");
+  for (const auto& mm : modules) {
+    o << "strata_module_snapshot_bytes{module=\"" << Escaped(mm.name) << "\"} "
       << mm.snapshot_bytes << "\n";
   }
-  o << "# TYPE strata_module_acquires_total counter\n";
+  family("strata_module_acquires_total", "counter",
+         "A module's acquires, by the state that served them.");
   for (const auto& mm : modules) {
     for (int i = 0; i < kServedFromCount; ++i) {
-      o << "strata_module_acquires_total{module=\"" << mm.name
+      o << "strata_module_acquires_total{module=\"" << Escaped(mm.name)
         << "\",served_from=\"" << ServedFromName(ServedFrom(i)) << "\"} "
         << mm.served[i] << "\n";
     }
