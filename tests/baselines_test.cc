@@ -73,6 +73,22 @@ TEST(KeepAlivePolicyTest, SpecsParse) {
   }
 }
 
+TEST(InstantiatePolicyTest, KeepsTheBusiestCodeWarmAndNoInstance) {
+  auto policy = MakeInstantiatePolicy();
+  std::vector<ModuleView> views = {View(0, 1, 0), View(1, 1, 0), View(2, 1, 0)};
+  views[0].rate_per_s = 5;
+  views[1].rate_per_s = 0.1;
+  views[2].rate_per_s = 2;
+  // Room for two modules' code with one instance in flight beside it.
+  auto plan = policy->Plan(views, Limits(2 * kCode + kInstance));
+  ASSERT_EQ(plan.size(), 3u);
+  for (const Placement& p : plan) {
+    EXPECT_EQ(p.target_hot, 0u) << p.id;
+    EXPECT_EQ(p.tier, p.id == 1 ? Tier::kColdDisk : Tier::kWarm) << p.id;
+  }
+  EXPECT_TRUE(MakeBaselinePolicy("instantiate").ok());
+}
+
 TEST(GdsfPolicyTest, PriorityIsFrequencyTimesCostOverSize) {
   auto policy = MakeGdsfPolicy();
   ModuleView frequent = View(0, 10, 1), costly = View(1, 1, 1), big = View(2, 10, 1);

@@ -50,9 +50,15 @@ std::unique_ptr<Policy> MakeHistogramPolicy(HistogramOptions options = {});
 // first, then deeper queues (up to 4) in the same order.
 std::unique_ptr<Policy> MakeFifoPolicy();
 
+// wasmtime's advice for serving (`wasmtime serve`): every module warm (an
+// InstancePre), a fresh instance per request, none kept. The replays'
+// `instantiate` executor does the same without a pool; this is the policy
+// for a server, whose requests all go through its pool.
+std::unique_ptr<Policy> MakeInstantiatePolicy();
+
 // "keepalive" (10 minutes), "keepalive:TTL" (TTL in seconds, or with an s,
-// m or h suffix), "gdsf", "histogram" or "fifo"; kInvalidArgument
-// otherwise.
+// m or h suffix), "gdsf", "histogram", "fifo" or "instantiate";
+// kInvalidArgument otherwise.
 Result<std::unique_ptr<Policy>> MakeBaselinePolicy(const std::string& spec);
 
 // Shared by the baselines: places the modules of `order` (most deserving

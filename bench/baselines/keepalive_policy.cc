@@ -51,6 +51,7 @@ Result<std::unique_ptr<Policy>> MakeBaselinePolicy(const std::string& spec) {
   if (spec == "gdsf") return MakeGdsfPolicy();
   if (spec == "histogram") return MakeHistogramPolicy();
   if (spec == "fifo") return MakeFifoPolicy();
+  if (spec == "instantiate") return MakeInstantiatePolicy();
   if (spec == "keepalive") return MakeKeepAlivePolicy(std::chrono::minutes(10));
   if (spec.rfind("keepalive:", 0) == 0) {
     std::string ttl = spec.substr(10);
