@@ -1,0 +1,247 @@
+#include "server/session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <array>
+#include <memory>
+#include <optional>
+
+#include "server/routes.h"
+
+namespace strata::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using beast::error_code;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerContext& cx, net::ip::tcp::socket socket)
+      : cx_(cx), stream_(std::move(socket)) {
+    cx_.connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Session() {
+    SetBusy(false);
+    cx_.connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void Start(bool over_capacity) {
+    over_capacity_ = over_capacity;
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->WaitForRequest(); });
+  }
+
+ private:
+  // Idle phase: a kept-alive connection waits for its next request's first
+  // bytes (unless they arrived with the last one).
+  void WaitForRequest() {
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<uint32_t>(cx_.config.http.max_header_bytes));
+    if (buffer_.size() > 0) return ReadHeader();
+    stream_.expires_after(cx_.config.http.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        [self = shared_from_this()](error_code ec, size_t n) {
+          if (ec) return self->Close();
+          self->buffer_.commit(n);
+          self->ReadHeader();
+        });
+  }
+
+  void ReadHeader() {
+    arrived_ = std::chrono::steady_clock::now();
+    SetBusy(true);
+    stream_.expires_after(cx_.config.http.header_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, size_t) {
+          self->OnHeader(ec);
+        });
+  }
+
+  void OnHeader(error_code ec) {
+    if (ec == http::error::header_limit) {
+      return Refuse(http::status::request_header_fields_too_large,
+                    "request_header_too_large",
+                    "request headers are over server.max_header_bytes (" +
+                        std::to_string(cx_.config.http.max_header_bytes) +
+                        " bytes)");
+    }
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+        ec == net::error::eof || ec == net::error::connection_reset) {
+      return Close();  // a slow or gone client: nobody to answer
+    }
+    if (ec) {
+      return Refuse(http::status::bad_request, "bad_request",
+                    "malformed request: " + ec.message());
+    }
+    if (over_capacity_) return RefuseConnection();
+    const auto& header = parser_->get();
+    size_t limit = BodyLimit(cx_, header.base());
+    parser_->body_limit(limit);
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      return Refuse(http::status::payload_too_large, "payload_too_large",
+                    "body of " + std::to_string(*length) +
+                        " bytes is over the limit of " +
+                        std::to_string(limit) + " bytes");
+    }
+    if (beast::iequals(header[http::field::expect], "100-continue")) {
+      continue_.emplace(http::status::continue_, header.version());
+      return http::async_write(
+          stream_, *continue_,
+          [self = shared_from_this()](error_code ec, size_t) {
+            if (ec) return self->Close();
+            self->ReadBody();
+          });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(cx_.config.http.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec, size_t) {
+                       self->OnBody(ec);
+                     });
+  }
+
+  void OnBody(error_code ec) {
+    if (ec == http::error::body_limit) {
+      return Refuse(http::status::payload_too_large, "payload_too_large",
+                    "body is over the limit of " +
+                        std::to_string(BodyLimit(cx_, parser_->get().base())) +
+                        " bytes");
+    }
+    if (ec == beast::error::timeout || ec == http::error::partial_message ||
+        ec == net::error::eof || ec == net::error::connection_reset) {
+      return Close();
+    }
+    if (ec) {
+      return Refuse(http::status::bad_request, "bad_request",
+                    "malformed request: " + ec.message());
+    }
+    stream_.expires_never();  // the call's own deadlines bound what follows
+    Request request = parser_->release();
+    method_ = std::string(request.method_string());
+    path_ = std::string(request.target());
+    bytes_in_ = request.body().size();
+    keep_alive_ = request.keep_alive();
+    HandleRequest(cx_, std::move(request), arrived_,
+                  [self = shared_from_this()](Response res, Exchange ex) {
+                    // From a worker or this strand: write on the strand.
+                    net::post(self->stream_.get_executor(),
+                              [self, res = std::move(res),
+                               ex = std::move(ex)]() mutable {
+                                self->Write(std::move(res), std::move(ex));
+                              });
+                  });
+  }
+
+  // Answers a request that cannot be read further, then closes.
+  void Refuse(http::status status, const std::string& code,
+              const std::string& message) {
+    keep_alive_ = false;
+    method_ = std::string(parser_->get().method_string());
+    path_ = std::string(parser_->get().target());
+    Exchange ex;
+    ex.route = "refused";
+    Write(ErrorReply(status, code, message, 11, cx_.config.http.retry_after_s),
+          ex);
+  }
+
+  // Past max_connections: the request's headers are read (so the client
+  // sees the reply rather than a reset), then 503 and close.
+  void RefuseConnection() {
+    cx_.metrics.Rejected("connections");
+    Refuse(http::status::service_unavailable, "too_many_connections",
+           "the server has server.max_connections (" +
+               std::to_string(cx_.config.http.max_connections) +
+               ") connections open");
+  }
+
+  void Write(Response res, const Exchange& ex) {
+    bool keep = keep_alive_ && !cx_.draining.load();
+    res.keep_alive(keep);
+    res.prepare_payload();
+    auto latency = std::chrono::steady_clock::now() - arrived_;
+    unsigned status = res.result_int();
+    cx_.metrics.Record(ex.route, status, latency);
+    cx_.access_log->Write({method_, path_, ex.route, ex.module, ex.export_name,
+                           ex.served_from, status, latency, bytes_in_,
+                           res.body().size()});
+    response_ = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(cx_.config.http.write_timeout);
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this(), keep](error_code ec, size_t) {
+                        self->response_.reset();
+                        self->SetBusy(false);
+                        if (ec) return self->Close();
+                        if (!keep) return self->Linger();
+                        self->WaitForRequest();
+                      });
+  }
+
+  void Close() {
+    SetBusy(false);
+    error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  // Closing a socket with unread input resets the connection, and the
+  // client may lose the reply just sent (a refused body, say). So: stop
+  // sending, read and discard what still comes for a moment, then close.
+  void Linger() {
+    SetBusy(false);
+    error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    Discard();
+  }
+
+  void Discard() {
+    stream_.async_read_some(
+        net::buffer(discard_),
+        [self = shared_from_this()](error_code ec, size_t) {
+          if (ec) return self->stream_.close();
+          self->Discard();
+        });
+  }
+
+  void SetBusy(bool busy) {
+    if (busy == busy_) return;
+    busy_ = busy;
+    if (busy) {
+      cx_.busy.fetch_add(1, std::memory_order_acq_rel);
+    } else {
+      cx_.busy.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+
+  ServerContext& cx_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::vector_body<uint8_t>>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::shared_ptr<Response> response_;  // alive while being written
+  TimePoint arrived_;
+  std::string method_, path_;
+  uint64_t bytes_in_ = 0;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+  bool over_capacity_ = false;
+  std::array<char, 4096> discard_;
+};
+
+}  // namespace
+
+void StartSession(ServerContext& cx, net::ip::tcp::socket socket,
+                  bool over_capacity) {
+  std::make_shared<Session>(cx, std::move(socket))->Start(over_capacity);
+}
+
+}  // namespace strata::server
