@@ -9,6 +9,8 @@ packages=(
   libclang-rt-14-dev                             # libFuzzer, clang's sanitizers
   libcli11-dev nlohmann-json3-dev libbenchmark-dev libssl-dev
   libxxhash-dev pkg-config xxd
+  libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev  # strata serve
+  prometheus                                     # promtool checks /metrics
 )
 # The readability guest's script is bundled with npm packages; Node.js is
 # usually there already (any version from 18 on).

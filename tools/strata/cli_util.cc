@@ -38,20 +38,25 @@ std::unique_ptr<Engine> MakeEngine() {
   return std::move(*engine);
 }
 
+std::filesystem::path UserCacheDir() {
+  if (const char* env = std::getenv("STRATA_CACHE_DIR"); env && *env) {
+    return env;
+  }
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    return std::filesystem::path(xdg) / "strata";
+  }
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::filesystem::path(home) / ".cache" / "strata";
+  }
+  return {};
+}
+
 Result<std::shared_ptr<const Module>> LoadModule(Engine& engine,
                                                  const std::filesystem::path& path) {
   auto bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();
-  std::filesystem::path dir;
-  if (const char* env = std::getenv("STRATA_CACHE_DIR"); env && *env) {
-    dir = env;
-  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
-    dir = std::filesystem::path(xdg) / "strata";
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    dir = std::filesystem::path(home) / ".cache" / "strata";
-  } else {
-    return engine.Compile(path.stem().string(), *bytes);
-  }
+  std::filesystem::path dir = UserCacheDir();
+  if (dir.empty()) return engine.Compile(path.stem().string(), *bytes);
   // Shared by every strata process of the user: never pruned.
   ModuleCache cache(engine, dir / "modules");
   return cache.LoadOrCompile(path.stem().string(), *bytes);

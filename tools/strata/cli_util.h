@@ -18,6 +18,9 @@ Result<Bytes> ReadInput(const std::string& path);
 std::filesystem::path BundledGuest(const std::string& name);
 // An engine with default options; prints a note when pooling fell back.
 std::unique_ptr<Engine> MakeEngine();
+// The user's cache: $STRATA_CACHE_DIR, $XDG_CACHE_HOME/strata or
+// ~/.cache/strata; empty when none of them is set.
+std::filesystem::path UserCacheDir();
 // The module at `path`, from the user's compiled-module cache
 // ($STRATA_CACHE_DIR or ~/.cache/strata, under modules/) when it holds a
 // valid entry for these bytes and this engine, else compiled and stored

@@ -17,6 +17,7 @@ void AddBenchCommand(CLI::App& app, ExitCode& exit_code);
 void AddInspectCommand(CLI::App& app, ExitCode& exit_code);
 void AddExtractCommand(CLI::App& app, ExitCode& exit_code);
 void AddPoolDemoCommand(CLI::App& app, ExitCode& exit_code);
+void AddServeCommand(CLI::App& app, ExitCode& exit_code);
 
 }  // namespace strata::cli
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   strata::cli::AddInspectCommand(app, exit_code);
   strata::cli::AddExtractCommand(app, exit_code);
   strata::cli::AddPoolDemoCommand(app, exit_code);
+  strata::cli::AddServeCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
