@@ -197,25 +197,24 @@ std::string PoolMetrics::ToPrometheus() const {
   summary("strata_acquire_seconds",
           "Time to get an instance, from whichever state served it.", acquire);
   summary("strata_call_seconds", "Time guest calls took.", call);
-  family("strata_module_hot_instances", "gauge",
-         "Idle hot instances a module holds.");
-  for (const auto& mm : modules) {
-    o << "strata_module_hot_instances{module=\"" << Escaped(mm.name) << "\"} "
-      << mm.hot << "\n";
-  }
-  family("strata_module_held_bytes", "gauge",
-         "Bytes the ledger charges a module (instances, code, reservations).");
-  for (const auto& mm : modules) {
-    o << "strata_module_held_bytes{module=\"" << Escaped(mm.name) << "\"} "
-      << mm.held_bytes << "\n";
-  }
-  family("strata_module_snapshot_bytes", "gauge",
-         "Size of the pre-initialisation snapshot a module's tiers hold "
-         "(0: none).");
-  for (const auto& mm : modules) {
-    o << "strata_module_snapshot_bytes{module=\"" << Escaped(mm.name) << "\"} "
-      << mm.snapshot_bytes << "\n";
-  }
+  auto per_module = [&](const char* name, const char* help, auto value) {
+    family(name, "gauge", help);
+    for (const auto& mm : modules) {
+      o << name << "{module=\"" << Escaped(mm.name) << "\"} " << value(mm)
+        << "\n";
+    }
+  };
+  per_module("strata_module_hot_instances",
+             "Idle hot instances a module holds.",
+             [](const ModuleMetrics& m) { return m.hot; });
+  per_module("strata_module_held_bytes",
+             "Bytes the ledger charges a module (instances, code, "
+             "reservations).",
+             [](const ModuleMetrics& m) { return m.held_bytes; });
+  per_module("strata_module_snapshot_bytes",
+             "Size of the pre-initialisation snapshot a module's tiers hold "
+             "(0: none).",
+             [](const ModuleMetrics& m) { return m.snapshot_bytes; });
   family("strata_module_acquires_total", "counter",
          "A module's acquires, by the state that served them.");
   for (const auto& mm : modules) {

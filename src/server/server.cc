@@ -121,7 +121,8 @@ Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
 
   cx.queue = std::make_unique<server::WorkQueue>(c.http.workers,
                                                  c.http.queue_limit);
-  acceptor_.emplace(ioc_);
+  // On a strand: its accept loop and the close from Drain() never overlap.
+  acceptor_.emplace(net::make_strand(ioc_));
   boost::system::error_code ec;
   acceptor_->open(endpoint->protocol(), ec);
   if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
@@ -201,7 +202,7 @@ void Server::Impl::Shutdown() {
 // last replies be written; then stop the threads.
 void Server::Impl::Drain() {
   cx.draining.store(true);
-  net::post(ioc_, [this] {
+  net::post(acceptor_->get_executor(), [this] {
     boost::system::error_code ignored;
     acceptor_->close(ignored);
   });
