@@ -492,6 +492,12 @@ TEST(ServerConfigTest, BadValuesSayWhy) {
   EXPECT_TRUE(Contains(ErrorOf(Parse("[pool]\nidle_timeout_s = 99999999999\n")),
                        "must be at most 31536000 (a year)"));
 
+  EXPECT_TRUE(Contains(ErrorOf(Parse("[server]\nnode_id = \"a \\\"b\"\n")),
+                       "must be at most 128 of A-Z a-z 0-9 . _ - :"));
+  auto node = Parse("[server]\nnode_id = \"node-1:8081\"\n");
+  ASSERT_TRUE(node.ok()) << node.status();
+  EXPECT_EQ(node->http.node_id, "node-1:8081");
+
   // The sample takes an integer 0 or 1 too.
   auto zero = Parse("[access_log]\nsample = 0\n");
   ASSERT_TRUE(zero.ok()) << zero.status();

@@ -68,11 +68,12 @@ nlohmann::json Json(const HttpReply& r) {
 }
 
 TEST_F(ServerTest, CallsAReactorExport) {
-  Start();
+  Start([](ServerConfig& c) { c.http.node_id = "node-a"; });
   HttpReply r = Call("echo", "run", "hello over http");
   EXPECT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(r.body, "hello over http");
   EXPECT_FALSE(r.Header("x-strata-served-from").empty());
+  EXPECT_EQ(r.Header("x-strata-node"), "node-a");
 }
 
 TEST_F(ServerTest, UnknownModuleRouteOrExportIs404) {
@@ -313,6 +314,10 @@ TEST_F(ServerTest, MetricsPassPromtool) {
   EXPECT_NE(r.body.find("strata_http_requests_total{route=\"call\",code=\"422\"} 1"),
             std::string::npos);
   EXPECT_NE(r.body.find("strata_acquires_total"), std::string::npos);
+  // With no node_id configured, the node is named by its address.
+  EXPECT_NE(r.body.find("strata_node_info{node=\"127.0.0.1:" +
+                        std::to_string(port_) + "\"} 1"),
+            std::string::npos);
   if (std::system("command -v promtool >/dev/null") != 0) {
     GTEST_SKIP() << "promtool not installed (scripts/setup.sh installs it)";
   }
@@ -388,6 +393,7 @@ TEST_F(ServerTest, AccessLogWritesOneJsonLinePerRequest) {
   std::vector<nlohmann::json> lines;
   while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
   ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["node"], "127.0.0.1:" + std::to_string(port_));
   EXPECT_EQ(lines[0]["module"], "echo");
   EXPECT_EQ(lines[0]["export"], "run");
   EXPECT_EQ(lines[0]["status"], 200);

@@ -63,6 +63,10 @@ struct HttpOptions {
   uint32_t retry_after_s = 1;  // the Retry-After of a 503
   // Enables PUT and DELETE /v1/modules/{name}; at least 16 characters.
   std::string admin_token;
+  // This node's name when several serve behind a load balancer: a label of
+  // strata_node_info, a field of every access-log line, and the
+  // X-Strata-Node header of every reply. Empty: the bound HOST:PORT.
+  std::string node_id;
 };
 
 // [access_log]: one JSON line per request.

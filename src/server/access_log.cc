@@ -46,6 +46,7 @@ void AccessLog::Write(const AccessRecord& r) {
   if (std::floor((n + 1) * sample_) == std::floor(n * sample_)) return;
   nlohmann::json line = {
       {"ts", UtcTimestamp()},
+      {"node", r.node},
       {"method", r.method},
       {"path", r.path},
       {"route", r.route},

@@ -21,6 +21,7 @@
 namespace strata::server {
 
 struct AccessRecord {
+  std::string node;
   std::string method, path, route;
   std::string module, export_name, served_from;  // empty when none
   unsigned status = 0;

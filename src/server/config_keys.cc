@@ -3,6 +3,7 @@
 #include "server/config_keys.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -184,6 +185,19 @@ Status SetListen(const Value& value, Target& t) {
 
 constexpr size_t kMinAdminToken = 16;
 
+// A label value and a header value: kept to characters that need no
+// escaping in either.
+Status SetNodeId(const Value& value, Target& t) {
+  const auto& s = std::get<std::string>(value);
+  bool ok = s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                     c == '_' || c == '-' || c == ':';
+            });
+  if (!ok) return Reason("must be at most 128 of A-Z a-z 0-9 . _ - :");
+  t.config.http.node_id = s;
+  return OkStatus();
+}
+
 Status SetAdminToken(const Value& value, Target& t) {
   const auto& s = std::get<std::string>(value);
   if (!s.empty() && s.size() < kMinAdminToken) {
@@ -290,6 +304,10 @@ const std::vector<Key>& Keys() {
          Duration(0, In(kHttp, &H::shutdown_grace))},
         {"server", "retry_after_s", Type::kInteger, "Retry-After of a 503",
          Integer(0, In(kHttp, &H::retry_after_s))},
+        {"server", "node_id", Type::kString,
+         "this node's name in metrics, logs and X-Strata-Node; empty: "
+         "HOST:PORT",
+         SetNodeId},
         {"server", "admin_token", Type::kString,
          "enables module PUT/DELETE; empty or >= 16 chars", SetAdminToken,
          /*secret=*/true},

@@ -24,6 +24,9 @@ void HttpMetrics::Rejected(const char* reason) {
 
 std::string HttpMetrics::ToPrometheus(const ServerGauges& g) const {
   std::ostringstream o;
+  o << "# HELP strata_node_info This node's name (server.node_id).\n"
+       "# TYPE strata_node_info gauge\nstrata_node_info{node=\""
+    << g.node << "\"} 1\n";
   auto gauge = [&](const char* name, const char* help, uint64_t value) {
     o << "# HELP " << name << " " << help << "\n# TYPE " << name
       << " gauge\n" << name << " " << value << "\n";

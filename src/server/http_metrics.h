@@ -20,6 +20,7 @@ namespace strata::server {
 
 // What /metrics reads from the server's other parts at exposition time.
 struct ServerGauges {
+  std::string node;
   uint32_t queue_depth = 0, queue_limit = 0, running = 0, workers = 0;
   uint32_t connections = 0;
   bool draining = false;

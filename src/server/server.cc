@@ -133,6 +133,10 @@ Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
                                       "': cannot listen: " + ec.message());
   }
   port_ = acceptor_->local_endpoint().port();
+  if (cx.config.http.node_id.empty()) {
+    cx.config.http.node_id =
+        endpoint->address().to_string() + ":" + std::to_string(port_);
+  }
   // With every session waiting on a worker, the io_context would have no
   // work and its threads would return before the replies are posted.
   work_.emplace(ioc_.get_executor());

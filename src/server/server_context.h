@@ -53,7 +53,8 @@ struct ServerContext {
   internal::Mutex admin_mu;  // uploads and removals, one at a time
 
   ServerGauges Gauges() const {
-    return {queue->depth(), queue->limit(), queue->running(),
+    return {config.http.node_id, queue->depth(), queue->limit(),
+            queue->running(),
             static_cast<uint32_t>(config.http.workers),
             connections.load(std::memory_order_relaxed),
             draining.load()};

@@ -170,7 +170,8 @@ class Session : public std::enable_shared_from_this<Session> {
     auto latency = std::chrono::steady_clock::now() - arrived_;
     unsigned status = res.result_int();
     cx_.metrics.Record(ex.route, status, latency);
-    cx_.access_log->Write({method_, path_, ex.route, ex.module, ex.export_name,
+    res.set("X-Strata-Node", cx_.config.http.node_id);
+    cx_.access_log->Write({cx_.config.http.node_id, method_, path_, ex.route, ex.module, ex.export_name,
                            ex.served_from, status, latency, bytes_in_,
                            res.body().size()});
     response_ = std::make_shared<Response>(std::move(res));
