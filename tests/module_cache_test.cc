@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "test_support.h"
 
@@ -118,6 +120,43 @@ TEST_F(ModuleCacheTest, EntryOfAnotherEngineConfigurationIsRejected) {
   EXPECT_NE(loaded.status().message().find("another engine"),
             std::string::npos)
       << loaded.status();
+}
+
+// Several nodes on one host share one directory for the cold tier, each
+// with its own ModuleCache (as separate processes have): stores race on the
+// same content-hash names, and every load sees a whole entry or none.
+TEST_F(ModuleCacheTest, SeveralCachesShareOneDirectory) {
+  std::vector<Bytes> modules;
+  for (const char* file : {"probe.wat", "echo.wat", "trap.wat"}) {
+    modules.push_back(ReadFile(GuestPath(file)).value());
+  }
+  std::atomic<int> failures{0};
+  std::atomic<uint64_t> rejected{0};  // entries a node found damaged
+  std::vector<std::thread> nodes;
+  for (int n = 0; n < 4; ++n) {
+    nodes.emplace_back([&] {
+      ModuleCache cache(TestEngine(), dir_);
+      for (int round = 0; round < 10; ++round) {
+        for (size_t m = 0; m < modules.size(); ++m) {
+          auto module = cache.LoadOrCompile("m" + std::to_string(m), modules[m]);
+          if (!module.ok() || (m == 0 && CallProbe(**module) != "fresh 1")) {
+            ++failures;
+          }
+        }
+      }
+      rejected += cache.rejected();
+    });
+  }
+  for (auto& t : nodes) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(rejected.load(), 0u);
+  size_t entries = 0;
+  for (const auto& file : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(file.path().string().find(".tmp."), std::string::npos)
+        << file.path();  // no temporary file left behind
+    ++entries;
+  }
+  EXPECT_EQ(entries, modules.size());
 }
 
 }  // namespace
