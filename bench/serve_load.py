@@ -394,6 +394,19 @@ def analyse(args) -> dict:
                                quantile="0.5")
     call_p50 = metric_value(samples, "strata_call_seconds", quantile="0.5")
     ledger_peak = metric_value(samples, "strata_ledger_peak_bytes")
+    # The pool's own background work, which shares the server's core.
+    background = {
+        "maintainer_runs": metric_value(samples,
+                                        "strata_maintainer_runs_total"),
+        "maintainer_cpu_s": metric_value(
+            samples, "strata_maintainer_cpu_seconds_total"),
+        "instantiations_foreground": metric_value(
+            samples, "strata_instantiations_total", where="foreground"),
+        "instantiations_background": metric_value(
+            samples, "strata_instantiations_total", where="background"),
+    }
+    background = {k: (int(v) if v is not None and not k.endswith("_s") else v)
+                  for k, v in background.items()}
     http_requests = {}
     for n, l, v in samples:
         if n in ("strata_http_requests_total", "strata_http_rejected_total"):
@@ -451,6 +464,7 @@ def analyse(args) -> dict:
         "rss_sampled_max_mib": mib_kb(max(rss) if rss else None),
         "rss_sampled_mean_mib": mib_kb(sum(rss) / len(rss) if rss else None),
         "rss_samples": len(rss),
+        "pool_background": background,
         "ledger_peak_mib": None if ledger_peak is None
         else round(ledger_peak / (1 << 20), 2),
         "server_acquire_p50_ms": None if acquire_p50 is None
@@ -528,7 +542,10 @@ def markdown(rows, meta) -> str:
         "successful replies' p50 minus the server's own acquire p50 plus "
         "call p50 (from /metrics), so it includes the wait in the server's "
         "queue; approximate: a difference of medians, not the median of a "
-        "difference. Reply bodies and vegeta's raw results are not kept.")
+        "difference. Passes / CPU s / instances: the pool's background work "
+        "on the server's core (maintenance passes, their CPU seconds, and "
+        "instances made by the refill thread + on requests' paths). Reply "
+        "bodies and vegeta's raw results are not kept.")
     by_scenario = {}
     for row in rows:
         by_scenario.setdefault(row["scenario"], []).append(row)
@@ -543,16 +560,17 @@ def markdown(rows, meta) -> str:
         out.append("| policy | sent | sent/s | ok/s | success | p50 | p99 | "
                    "p99.9 | max | errors | hot / warm / cold-mem / cold-disk "
                    "/ compile | RSS end / peak MiB | ledger peak MiB | "
-                   "HTTP overhead ms |")
+                   "HTTP overhead ms | passes / CPU s / instances bg+fg |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
-                   "---:|---:|")
+                   "---:|---:|---|")
         for row in srows:
             if row.get("status") != "ok" and not row.get("requests_sent"):
                 out.append(f"| {row['policy']} | {row.get('status')} |"
-                           + " |" * 12)
+                           + " |" * 13)
                 continue
             lat = row.get("latency_ms") or {}
             served = row.get("served_from") or {}
+            bg = row.get("pool_background") or {}
             errors = ", ".join(f"{k}: {v}" for k, v in
                                (row.get("errors") or {}).items()) or "none"
             status = row.get("status")
@@ -571,7 +589,11 @@ def markdown(rows, meta) -> str:
                 f"| {fmt(row.get('rss_end_mib'), 1)} / "
                 f"{fmt(row.get('rss_peak_mib'), 1)} "
                 f"| {fmt(row.get('ledger_peak_mib'), 2)} "
-                f"| {fmt(row.get('http_overhead_ms'), 3)} |")
+                f"| {fmt(row.get('http_overhead_ms'), 3)} "
+                f"| {fmt(bg.get('maintainer_runs'))} / "
+                f"{fmt(bg.get('maintainer_cpu_s'), 2)} / "
+                f"{fmt(bg.get('instantiations_background'))}+"
+                f"{fmt(bg.get('instantiations_foreground'))} |")
     out.append("")
     return "\n".join(out)
 

@@ -132,6 +132,15 @@ std::string PoolMetrics::ToPrometheus() const {
     o << "strata_acquires_total{served_from=\"" << ServedFromName(ServedFrom(i))
       << "\"} " << served[i] << "\n";
   }
+  family("strata_acquire_served_seconds_total", "counter",
+         "Time spent getting instances, by the state that served them (a "
+         "cold start's cost is what it took above a hot acquire).");
+  for (int i = 0; i < kServedFromCount; ++i) {
+    const Histogram::Summary& h = acquire_by_source[i];
+    o << "strata_acquire_served_seconds_total{served_from=\""
+      << ServedFromName(ServedFrom(i)) << "\"} "
+      << h.mean_ns * static_cast<double>(h.count) / 1e9 << "\n";
+  }
   counter("strata_acquire_errors_total", "Acquires that returned an error.",
           acquire_errors);
   counter("strata_pool_exhausted_total",
@@ -182,6 +191,19 @@ std::string PoolMetrics::ToPrometheus() const {
           maintainer_runs);
   counter("strata_maintainer_errors_total", "Maintenance passes that failed.",
           maintainer_errors);
+  counter("strata_maintainer_cpu_seconds_total",
+          "CPU time the maintenance passes took.", maintainer_cpu_s);
+  uint64_t made[2] = {};
+  for (const auto& mm : modules) {
+    made[0] += mm.instantiations_foreground;
+    made[1] += mm.instantiations_background;
+  }
+  family("strata_instantiations_total", "counter",
+         "Instances made for the modules registered now: on a request's "
+         "path (foreground) or by the refill thread (background).");
+  o << "strata_instantiations_total{where=\"foreground\"} " << made[0]
+    << "\nstrata_instantiations_total{where=\"background\"} " << made[1]
+    << "\n";
   auto summary = [&](const char* name, const char* help,
                      const Histogram::Summary& h) {
     family(name, "summary", help);
