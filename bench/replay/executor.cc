@@ -366,6 +366,7 @@ Result<std::unique_ptr<Executor>> MakeExecutor(const std::string& policy,
   options.maintain_interval = o.maintain_interval;
   options.clock = o.clock;
   options.maintainer_thread = !o.host_maintenance;
+  options.cache = o.cache;
   auto pool = Pool::Create(&engine, options, std::move(chosen));
   if (!pool.ok()) return pool.status();
   return std::unique_ptr<Executor>(new PoolExecutor(policy, std::move(*pool), o.reuse));

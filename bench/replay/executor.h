@@ -43,6 +43,9 @@ struct ExecutorOptions {
   // instances reused across calls, as a FaaS platform reuses a warm
   // container. `instantiate` and `none` make one per call either way.
   ReuseMode reuse = ReuseMode::kFresh;
+  // The cold tier's directory, if shared (the nodes of a simulated cluster
+  // share one, as nodes on one host share a directory); else the pool's own.
+  std::shared_ptr<ModuleCache> cache;
 };
 
 struct Served {

@@ -223,41 +223,55 @@ bench::ReportHeader MakeHeader(const PreparedWorkload& p, const BenchOptions& o,
   return h;
 }
 
-Result<bench::RunResult> RunPolicy(Engine& engine, const PreparedWorkload& p,
-                                   const std::string& policy, uint64_t budget,
-                                   const BenchOptions& o) {
-  bench::ExecutorOptions eo;
+RunSetup MakeRunSetup(const PreparedWorkload& p, uint64_t budget,
+                      const BenchOptions& o) {
+  RunSetup setup;
+  bench::ExecutorOptions& eo = setup.executor;
   eo.budget_bytes = budget;
   eo.reuse = o.reuse ? ReuseMode::kReuse : ReuseMode::kFresh;
   eo.maintain_interval = std::chrono::milliseconds(o.maintain_ms);
   // Trace time for the pool: keep-alive windows and intervals in trace
   // seconds, while its threads run for real (or, in virtual time, a clock
   // the replay advances).
-  std::shared_ptr<ManualClock> virtual_clock;
   if (p.virtual_time) {
-    virtual_clock = std::make_shared<ManualClock>();
-    eo.clock = virtual_clock;
+    setup.virtual_clock = std::make_shared<ManualClock>();
+    eo.clock = setup.virtual_clock;
     eo.host_maintenance = true;
   } else if (p.speedup != 1) {
     eo.clock = std::make_shared<bench::ScaledClock>(p.speedup);
   }
-  auto executor = bench::MakeExecutor(policy, engine, eo);
+  return setup;
+}
+
+Result<bench::RunResult> RunPolicy(Engine& engine, const PreparedWorkload& p,
+                                   const std::string& policy, uint64_t budget,
+                                   const BenchOptions& o) {
+  RunSetup setup = MakeRunSetup(p, budget, o);
+  auto executor = bench::MakeExecutor(policy, engine, setup.executor);
   if (!executor.ok()) return executor.status();
+  return RunExecutor(p, **executor, setup, budget, o);
+}
+
+Result<bench::RunResult> RunExecutor(const PreparedWorkload& p,
+                                     bench::Executor& executor,
+                                     const RunSetup& setup, uint64_t budget,
+                                     const BenchOptions& o) {
+  const std::string& policy = executor.name();
   std::fprintf(stderr, "  [%s] registering %zu modules\n", policy.c_str(),
                p.workload.modules.size());
   for (size_t i = 0; i < p.workload.modules.size(); ++i) {
-    Status added = (*executor)->Register(p.workload.modules[i], p.compiled[i]);
+    Status added = executor.Register(p.workload.modules[i], p.compiled[i]);
     if (!added.ok()) return added;
   }
-  (*executor)->Settle();
+  executor.Settle();
   bench::ReplayOptions ro;
   ro.threads = o.threads;
   ro.speedup = p.speedup;
   ro.budget_bytes = budget;
   ro.hot_p50 = p.hot_p50;
-  ro.virtual_clock = virtual_clock;
-  ro.maintain_interval = eo.maintain_interval;
-  bench::RunResult r = bench::Replay(p.workload, **executor, ro);
+  ro.virtual_clock = setup.virtual_clock;
+  ro.maintain_interval = setup.executor.maintain_interval;
+  bench::RunResult r = bench::Replay(p.workload, executor, ro);
   std::fprintf(stderr,
                "  [%s] %llu requests in %.1f s, %.1f%% hot, cold cost %.1f ms, "
                "p99 %.0f us\n",

@@ -63,9 +63,24 @@ Result<PreparedWorkload> PrepareWorkload(Engine& engine, const BenchOptions& o);
 bench::ReportHeader MakeHeader(const PreparedWorkload& p, const BenchOptions& o,
                                std::string command);
 
+// How a run's executor is set up: its options (budget, reuse, clock) and,
+// in virtual time, the clock the replay advances.
+struct RunSetup {
+  bench::ExecutorOptions executor;
+  std::shared_ptr<ManualClock> virtual_clock;
+};
+RunSetup MakeRunSetup(const PreparedWorkload& p, uint64_t budget,
+                      const BenchOptions& o);
+
+// One policy's run: its executor made, the modules registered, replayed.
 Result<bench::RunResult> RunPolicy(Engine& engine, const PreparedWorkload& p,
                                    const std::string& policy, uint64_t budget,
                                    const BenchOptions& o);
+// The same with an executor made from `setup` by the caller.
+Result<bench::RunResult> RunExecutor(const PreparedWorkload& p,
+                                     bench::Executor& executor,
+                                     const RunSetup& setup, uint64_t budget,
+                                     const BenchOptions& o);
 
 // The extractor's input for single-module measurements: a base URL line and
 // a bundled page (Wikipedia's), or the URL alone if the page is missing.
@@ -78,6 +93,7 @@ void AddBenchTiersCommand(CLI::App& bench, ExitCode& exit_code);
 void AddBenchExtractCommand(CLI::App& bench, ExitCode& exit_code);
 void AddBenchValidateCommand(CLI::App& bench, ExitCode& exit_code);
 void AddBenchSoakCommand(CLI::App& bench, ExitCode& exit_code);
+void AddBenchClusterCommand(CLI::App& bench, ExitCode& exit_code);
 
 }  // namespace strata::cli
 

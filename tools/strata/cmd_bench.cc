@@ -68,6 +68,7 @@ void AddBenchCommand(CLI::App& app, ExitCode& exit_code) {
   AddBenchExtractCommand(*cmd, exit_code);
   AddBenchValidateCommand(*cmd, exit_code);
   AddBenchSoakCommand(*cmd, exit_code);
+  AddBenchClusterCommand(*cmd, exit_code);
 }
 
 }  // namespace strata::cli
