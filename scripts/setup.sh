@@ -11,6 +11,7 @@ packages=(
   libxxhash-dev pkg-config xxd
   libboost1.81-dev libboost-url1.81-dev libtomlplusplus-dev  # strata serve
   prometheus                                     # promtool checks /metrics
+  haproxy                                        # bench/cluster.sh's balancer
 )
 # The readability guest's script is bundled with npm packages; Node.js is
 # usually there already (any version from 18 on).
