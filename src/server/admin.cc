@@ -1,0 +1,157 @@
+// PUT and DELETE /v1/modules/{name}: the admin token, upload options, and
+// the upload and removal themselves (on a worker, one at a time).
+#include <openssl/crypto.h>
+
+#include <nlohmann/json.hpp>
+
+#include "internal/sha256.h"
+#include "server/handlers.h"
+
+namespace strata::server {
+
+using std::chrono::milliseconds;
+
+
+std::optional<Response> CheckAdmin(const ServerContext& cx,
+                                   const Request& req) {
+  unsigned v = req.version();
+  const std::string& token = cx.config.http.admin_token;
+  if (token.empty()) {
+    return ErrorReply(http::status::forbidden, "forbidden",
+                      "admin routes are off: set server.admin_token (16 or "
+                      "more characters) to enable them",
+                      v);
+  }
+  std::string_view given;
+  if (auto h = req.find(http::field::authorization); h != req.end()) {
+    given = h->value();
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  bool ok = false;
+  if (given.starts_with(kBearer)) {
+    // Digests have one length, so comparing them takes the same time
+    // whatever was sent.
+    auto want = internal::Sha256Hex(
+        std::span(reinterpret_cast<const uint8_t*>(token.data()), token.size()));
+    given.remove_prefix(kBearer.size());
+    auto got = internal::Sha256Hex(
+        std::span(reinterpret_cast<const uint8_t*>(given.data()), given.size()));
+    ok = CRYPTO_memcmp(want.data(), got.data(), want.size()) == 0;
+  }
+  if (ok) return std::nullopt;
+  Response res = ErrorReply(http::status::unauthorized, "unauthorized",
+                            "admin routes need 'Authorization: Bearer <token>' "
+                            "with the server's admin token",
+                            v);
+  res.set(http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+Result<ModuleOptions> UploadOptions(const Target& t, const std::string& name) {
+  ModuleOptions o;
+  auto bad = [&](const std::string& key, const std::string& value,
+                 const char* want) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "module '" + name + "': " + key + "='" + value +
+                      "' is not " + want);
+  };
+  for (const auto& [key, value] : t.params) {
+    if (key == "reuse") {
+      auto b = ParseBool(value);
+      if (!b) return bad(key, value, "true or false");
+      o.reuse = *b ? ReuseMode::kReuse : ReuseMode::kFresh;
+    } else if (key == "snapshot") {
+      auto b = ParseBool(value);
+      if (b) {
+        if (*b) o.snapshot = "";
+      } else {
+        o.snapshot = value;  // the init function's name
+      }
+    } else {
+      auto n = ParseUint(value);
+      if (!n) return bad(key, value, "a whole number");
+      if (key == "timeout_ms") {
+        if (*n == 0) return bad(key, value, "at least 1");
+        o.call_timeout = milliseconds(*n);
+      } else if (key == "max_memory_bytes") {
+        o.limits.max_memory_bytes = *n;
+      } else if (key == "max_input_bytes") {
+        o.max_input_bytes = *n;
+      } else if (key == "max_output_bytes") {
+        o.max_output_bytes = *n;
+      } else if (key == "min_hot") {
+        o.min_hot = static_cast<uint32_t>(*n);
+      } else if (key == "max_concurrent") {
+        o.max_concurrent = static_cast<uint32_t>(*n);
+      } else {
+        return Status(ErrorCode::kInvalidArgument,
+                      "module '" + name + "': unknown option '" + key +
+                          "' (reuse, snapshot, timeout_ms, max_memory_bytes, "
+                          "max_input_bytes, max_output_bytes, min_hot, "
+                          "max_concurrent)");
+      }
+    }
+  }
+  return o;
+}
+
+Response Upload(ServerContext& cx, const std::string& name, Bytes wasm,
+                const ModuleOptions& options, unsigned v) {
+  internal::MutexLock lock(cx.admin_mu);
+  if (cx.registry->Find(name) != nullptr) {
+    return ErrorReply(http::status::conflict, "already_exists",
+                      "module '" + name +
+                          "' is already registered; DELETE it first",
+                      v);
+  }
+  auto compiled = cx.engine->Compile(name, wasm);
+  if (!compiled.ok()) {
+    return StatusReply(http::status::unprocessable_entity, compiled.status(),
+                       v, 0);
+  }
+  auto record = std::make_shared<ServedModuleRecord>();
+  record->name = name;
+  record->convention = (*compiled)->convention();
+  record->exports = CallableExports(**compiled);
+  record->options = options;
+  record->origin = "upload";
+  record->bytes = wasm.size();
+  if (record->convention == CallingConvention::kUnknown) {
+    return ErrorReply(http::status::unprocessable_entity, "invalid_argument",
+                      "module '" + name +
+                          "' is neither a reactor (memory, strata_alloc, "
+                          "(ptr, len) -> i64 exports) nor a WASI command "
+                          "(_start)",
+                      v);
+  }
+  Status added = cx.pool->AddModule(name, std::move(wasm), *compiled, options);
+  if (!added.ok()) {
+    return StatusReply(http::status::unprocessable_entity, added, v, 0);
+  }
+  nlohmann::json j = {{"name", name},
+                      {"convention", CallingConventionName(record->convention)},
+                      {"exports", record->exports}};
+  cx.registry->Insert(std::move(record));
+  Response res = JsonReply(http::status::created, v, j);
+  res.set(http::field::location, "/v1/modules/" + name);
+  return res;
+}
+
+Response Remove(ServerContext& cx, const std::string& name, unsigned v) {
+  internal::MutexLock lock(cx.admin_mu);
+  auto record = cx.registry->Find(name);
+  if (record == nullptr) {
+    return ErrorReply(http::status::not_found, "not_found",
+                      "no module '" + name + "'", v);
+  }
+  // Out of the registry first, so new calls get 404 while leases drain.
+  cx.registry->Erase(name);
+  Status removed = cx.pool->RemoveModule(name, record->options.call_timeout);
+  if (!removed.ok()) return StatusReply(http::status::internal_server_error,
+                                        removed, v, 0);
+  Response res{http::status::no_content, v};
+  res.set(http::field::server, "strata");
+  return res;
+}
+
+}  // namespace strata::server
