@@ -314,6 +314,7 @@ TEST_F(ServerTest, MetricsPassPromtool) {
   EXPECT_NE(r.body.find("strata_http_requests_total{route=\"call\",code=\"422\"} 1"),
             std::string::npos);
   EXPECT_NE(r.body.find("strata_acquires_total"), std::string::npos);
+  EXPECT_NE(r.body.find("\nprocess_start_time_seconds 1"), std::string::npos);
   // With no node_id configured, the node is named by its address.
   EXPECT_NE(r.body.find("strata_node_info{node=\"127.0.0.1:" +
                         std::to_string(port_) + "\"} 1"),
@@ -400,6 +401,18 @@ TEST_F(ServerTest, AccessLogWritesOneJsonLinePerRequest) {
   EXPECT_TRUE(lines[0].contains("served_from"));
   EXPECT_TRUE(lines[0].contains("latency_ms"));
   EXPECT_EQ(lines[1]["status"], 404);
+}
+
+TEST_F(ServerTest, ReadinessFallsBeforeDrainingBegins) {
+  Start([](ServerConfig& c) { c.http.drain_delay = 2s; });
+  server_->Shutdown();
+  // Within the delay: not ready, but still serving as usual.
+  EXPECT_EQ(Request(port_, verb::get, "/readyz").status, 503u);
+  HttpReply call = Call("echo", "run", "x");
+  EXPECT_EQ(call.status, 200u);
+  EXPECT_NE(call.Header("connection"), "close");
+  server_->Wait();
+  EXPECT_EQ(Request(port_, verb::get, "/healthz").status, 0u);  // closed
 }
 
 TEST_F(ServerTest, ShutdownFinishesCallsInFlight) {

@@ -58,7 +58,11 @@ struct HttpOptions {
   std::chrono::milliseconds write_timeout{30000};
   // From the request's arrival: queue wait plus the wait for an instance.
   std::chrono::milliseconds acquire_timeout{5000};
-  // SIGTERM: calls in flight and queued get this long to finish.
+  // SIGTERM: first /readyz turns 503 while everything else is served as
+  // usual for `drain_delay`, so a load balancer's health checks take the
+  // node out before it refuses anything; then calls in flight and queued
+  // get `shutdown_grace` to finish.
+  std::chrono::milliseconds drain_delay{0};
   std::chrono::milliseconds shutdown_grace{10000};
   uint32_t retry_after_s = 1;  // the Retry-After of a 503
   // Enables PUT and DELETE /v1/modules/{name}; at least 16 characters.
@@ -139,9 +143,10 @@ class Server {
 
   // The port bound (the configured one, or the one picked for port 0).
   uint16_t port() const;
-  // Begins a graceful shutdown: /readyz turns 503, accepting stops, replies
-  // carry Connection: close, queued and running calls get the grace period
-  // to finish (new ones 503). Returns at once; idempotent.
+  // Begins a graceful shutdown: /readyz is 503 when it returns; after
+  // drain_delay accepting stops, replies carry Connection: close, queued and
+  // running calls get the grace period to finish (new ones 503). Returns at
+  // once; idempotent.
   void Shutdown();
   // Blocks until a Shutdown() has drained and every thread has stopped.
   void Wait();

@@ -1,5 +1,6 @@
 #include "server/http_metrics.h"
 
+#include <iomanip>
 #include <sstream>
 
 namespace strata::server {
@@ -27,6 +28,11 @@ std::string HttpMetrics::ToPrometheus(const ServerGauges& g) const {
   o << "# HELP strata_node_info This node's name (server.node_id).\n"
        "# TYPE strata_node_info gauge\nstrata_node_info{node=\""
     << g.node << "\"} 1\n";
+  o << "# HELP process_start_time_seconds When the server started, in "
+       "seconds since the Unix epoch.\n# TYPE process_start_time_seconds "
+       "gauge\nprocess_start_time_seconds "
+    << std::fixed << std::setprecision(3) << start_unix_s_ << "\n"
+    << std::defaultfloat;
   auto gauge = [&](const char* name, const char* help, uint64_t value) {
     o << "# HELP " << name << " " << help << "\n# TYPE " << name
       << " gauge\n" << name << " " << value << "\n";

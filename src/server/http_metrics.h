@@ -44,6 +44,11 @@ class HttpMetrics {
   std::string ToPrometheus(const ServerGauges& gauges) const;
 
  private:
+  // process_start_time_seconds: a scraper tells a restart from a reset.
+  const double start_unix_s_ =
+      std::chrono::duration<double>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
   struct Latency {
     std::array<uint64_t, kBuckets.size()> buckets{};  // not cumulative
     uint64_t count = 0;

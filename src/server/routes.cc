@@ -37,7 +37,7 @@ void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
   if (seg.size() == 1 && seg[0] == "readyz") {
     ex.route = "readyz";
     return get_only([&] {
-      return cx.draining.load()
+      return !cx.ready.load()
                  ? ErrorReply(http::status::service_unavailable, "shutdown",
                               "draining", v, cx.config.http.retry_after_s)
                  : TextReply(http::status::ok, v, "ready\n");

@@ -198,6 +198,7 @@ void Server::Impl::Shutdown() {
   std::lock_guard lock(mu_);
   if (shutdown_started_) return;
   shutdown_started_ = true;
+  cx.ready.store(false);  // before Shutdown() returns: /readyz is 503 now
   drainer_ = std::thread([this] { Drain(); });
 }
 
@@ -205,6 +206,7 @@ void Server::Impl::Shutdown() {
 // period (later ones, and any still queued after it, get 503); let the
 // last replies be written; then stop the threads.
 void Server::Impl::Drain() {
+  std::this_thread::sleep_for(cx.config.http.drain_delay);
   cx.draining.store(true);
   net::post(acceptor_->get_executor(), [this] {
     boost::system::error_code ignored;

@@ -44,7 +44,9 @@ struct ServerContext {
   std::unique_ptr<WorkQueue> queue;
   std::unique_ptr<AccessLog> access_log;
   HttpMetrics metrics;
-  // Set once by Shutdown(): read by every request, hence atomic.
+  // Set once each by Shutdown(), read by requests, hence atomic: `ready`
+  // falls first (only /readyz sees it), `draining` after drain_delay.
+  std::atomic<bool> ready{true};
   std::atomic<bool> draining{false};
   std::atomic<uint32_t> connections{0};  // relaxed: a gauge and the cap
   // Requests read and not yet answered; shutdown waits for them. Acquire
