@@ -317,18 +317,25 @@ def metric_sum(samples, name, **labels):
 
 # ---------------------------------------------------------------- analysis
 
-def served_from_header(b64: str):
+def reply_headers(b64: str) -> dict:
+    """Reply headers from vegeta's CSV (base64 of `Key: value\\r\\n`...)
+    keyed by lower-case name; the last of repeated headers wins."""
+    out = {}
     if not b64:
-        return None
+        return out
     try:
         raw = base64.b64decode(b64).decode("latin-1")
     except ValueError:
-        return None
+        return out
     for line in raw.split("\r\n"):
         key, sep, value = line.partition(":")
-        if sep and key.strip().lower() == "x-strata-served-from":
-            return value.strip()
-    return None
+        if sep:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def served_from_header(b64: str):
+    return reply_headers(b64).get("x-strata-served-from")
 
 
 def read_vegeta_csv(path: str):

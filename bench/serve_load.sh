@@ -45,13 +45,13 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 here="$repo/bench"
+# shellcheck source=bench/common.sh
+source "$here/common.sh"
 out=${1:-$repo/docs/results/serve-load}
 duration=${DURATION:-20}
 scenarios=${SCENARIOS:-trivial extractor trace}
 policies=${POLICIES:-instantiate keepalive strata}
 strata=${STRATA:-$repo/build/strata}
-tools="$HOME/.cache/strata/tools"
-vegeta="$tools/vegeta"
 py() { python3 "$here/serve_load.py" "$@"; }
 say() { echo "serve_load: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -85,17 +85,7 @@ for p in $policies; do
 done
 
 # --- the load generator
-vegeta_ok() {
-  [ -x "$vegeta" ] || return 1
-  command -v go >/dev/null || return 0  # cannot check its version; trust it
-  go version -m "$vegeta" 2>/dev/null | grep -q 'tsenart/vegeta/v12[[:space:]]*v12.13.0'
-}
-if ! vegeta_ok; then
-  command -v go >/dev/null || die "vegeta missing and no go to install it"
-  say "installing vegeta v12.13.0 into $tools (about a minute)"
-  mkdir -p "$tools"
-  GOBIN="$tools" go install github.com/tsenart/vegeta/v12@v12.13.0
-fi
+install_vegeta
 
 # --- pinning: server on core 0, load (and the samplers) on core 1
 pin_server=()
@@ -145,21 +135,6 @@ fail_row() {  # scenario policy rate status logfile
   failures=$((failures + 1))
 }
 
-# Waits up to $2 tenths of a second for the server to exit; its status in rc.
-wait_server() {
-  local i
-  for ((i = 0; i < $2; i++)); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$1" 2>/dev/null; then
-    kill -KILL "$1" 2>/dev/null || true
-    say "server $1 did not exit within $(($2 / 10)) s of SIGTERM; killed"
-  fi
-  rc=0
-  wait "$1" || rc=$?
-}
-
 run_one() {  # scenario policy rate config extra-set...
   local scenario=$1 policy=$2 rate=$3 config=$4
   shift 4
@@ -185,7 +160,7 @@ run_one() {  # scenario policy rate config extra-set...
     local why="not ready within 120 s"
     [ "$ready" -eq 3 ] && why="exited before it was ready"
     kill -TERM "$server_pid" 2>/dev/null || true
-    wait_server "$server_pid" 100
+    reap "$server_pid" 100
     server_pid=""
     fail_row "$scenario" "$policy" "$rate" "failed: server $why (exit $rc)" "$d/server.log"
     return 0
@@ -204,7 +179,7 @@ run_one() {  # scenario policy rate config extra-set...
   sampler_pid=""
 
   kill -TERM "$server_pid"
-  wait_server "$server_pid" 600
+  reap "$server_pid" 600
   server_pid=""
   [ "$vrc" -eq 0 ] || status="vegeta failed (exit $vrc): $(head -c 200 "$d/vegeta.log" | tr '\n|' '  ')"
   if [ "$rc" -ne 0 ]; then
