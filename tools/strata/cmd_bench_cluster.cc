@@ -25,6 +25,9 @@ struct ClusterOptions {
   std::vector<uint32_t> nodes = {4, 16, 64};
   std::vector<std::string> routings = {"consistent-hash", "round-robin"};
   double balance_factor = 1.5;  // HAProxy's hash-balance-factor 150
+  // Empty: the total budget (--budget) split over the nodes; else each
+  // node's own, whatever the count (a node's memory is the machine's).
+  std::string node_budget;
 };
 
 struct ClusterRun {
@@ -46,7 +49,7 @@ double Imbalance(const std::vector<bench::NodeStats>& nodes) {
   return total == 0 ? 0 : most * static_cast<double>(nodes.size()) / total;
 }
 
-nlohmann::json ToJson(const ClusterRun& run, uint64_t budget,
+nlohmann::json ToJson(const ClusterRun& run, uint64_t node_budget,
                       double balance_factor) {
   const bench::RunResult& r = run.result;
   uint64_t peak_max = 0, peak_sum = 0;
@@ -63,8 +66,8 @@ nlohmann::json ToJson(const ClusterRun& run, uint64_t budget,
           {"balance_factor",
            run.routing == "consistent-hash" ? balance_factor : 0},
           {"policy", r.policy},
-          {"total_budget_bytes", budget},
-          {"node_budget_bytes", budget / run.nodes},
+          {"total_budget_bytes", node_budget * run.nodes},
+          {"node_budget_bytes", node_budget},
           {"requests", r.requests},
           {"failures", r.failures},
           {"cold_starts", r.cold_starts()},
@@ -83,13 +86,15 @@ nlohmann::json ToJson(const ClusterRun& run, uint64_t budget,
 
 std::string Table(const std::vector<nlohmann::json>& rows) {
   std::ostringstream o;
-  o << "| nodes | routing | requests | cold starts | cold-start ratio | "
-       "cold-start cost s | node budget MiB | node peak MiB mean / max | "
-       "held MiB mean (all nodes) | load imbalance (max/mean) |\n"
-       "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|\n";
+  o << "| nodes | routing | requests | failed | cold starts | "
+       "cold-start ratio | cold-start cost s | node budget MiB | node peak "
+       "MiB mean / max | held MiB mean (all nodes) | load imbalance "
+       "(max/mean) |\n"
+       "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n";
   for (const auto& j : rows) {
     o << "| " << j["nodes"] << " | " << j["routing"].get<std::string>()
-      << " | " << j["requests"] << " | " << j["cold_starts"] << " | "
+      << " | " << j["requests"] << " | " << j["failures"] << " | "
+      << j["cold_starts"] << " | "
       << Fixed(100 * j["cold_start_ratio"].get<double>(), 1) << "% | "
       << Fixed(j["cold_start_cost_s"].get<double>(), 2) << " | "
       << MiB(j["node_budget_bytes"].get<uint64_t>()) << " | "
@@ -131,7 +136,14 @@ int Cluster(const ClusterOptions& c, const std::string& command) {
     for (const std::string& name : c.routings) {
       auto routing = ParseRouting(name);
       if (!routing.ok()) return Fail(routing.status());
-      RunSetup setup = MakeRunSetup(*prepared, *budget / nodes, o);
+      uint64_t node_budget = *budget / nodes;
+      if (!c.node_budget.empty()) {
+        auto own = bench::ParseBudget(c.node_budget,
+                                      prepared->working_set_bytes);
+        if (!own.ok()) return Fail(own.status());
+        node_budget = *own;
+      }
+      RunSetup setup = MakeRunSetup(*prepared, node_budget, o);
       // The engine's instance slots are shared by every node's pool.
       setup.executor.max_instances =
           std::max(2u, engine->options().pool_slots / nodes);
@@ -144,16 +156,17 @@ int Cluster(const ClusterOptions& c, const std::string& command) {
                                .remove_dir_on_destroy = true});
       std::fprintf(stderr, "strata bench cluster: %u nodes, %s, %s each\n",
                    nodes, bench::RoutingName(*routing),
-                   (MiB(*budget / nodes) + " MiB").c_str());
+                   (MiB(node_budget) + " MiB").c_str());
       auto executor = bench::MakeClusterExecutor(
           o.policy == "all" ? "strata" : o.policy, nodes, *routing,
           c.balance_factor, *engine, setup.executor);
       if (!executor.ok()) return Fail(executor.status());
-      auto result = RunExecutor(*prepared, **executor, setup, *budget, o);
+      auto result = RunExecutor(*prepared, **executor, setup,
+                                node_budget * nodes, o);
       if (!result.ok()) return Fail(result.status());
       ClusterRun run{nodes, bench::RoutingName(*routing), std::move(*result),
                      bench::ClusterNodes(**executor)};
-      rows.push_back(ToJson(run, *budget, c.balance_factor));
+      rows.push_back(ToJson(run, node_budget, c.balance_factor));
     }
   }
 
@@ -180,9 +193,15 @@ int Cluster(const ClusterOptions& c, const std::string& command) {
   }
   std::ofstream(base.string() + ".md")
       << "# strata bench cluster\n\n```sh\n" << command << "\n```\n\n"
-      << prepared->workload.description << "; total budget "
-      << MiB(*budget) << " MiB (" << o.budget
-      << " of the measured working set), split evenly over the nodes.\n\n"
+      << prepared->workload.description << "; "
+      << (c.node_budget.empty()
+              ? "total budget " + MiB(*budget) + " MiB (" + o.budget +
+                    " of the measured working set), split evenly over the "
+                    "nodes"
+              : "each node's budget " + c.node_budget +
+                    " (of the measured working set when a percentage), the "
+                    "total growing with the nodes")
+      << "; working set " << MiB(prepared->working_set_bytes) << " MiB.\n\n"
       << table;
   std::cout << table << "\nwrote " << base.string() << ".{json,csv,md}\n";
   return 0;
@@ -228,6 +247,10 @@ void AddBenchClusterCommand(CLI::App& bench, ExitCode& exit_code) {
                   "times the average share of recent requests (HAProxy's "
                   "hash-balance-factor / 100); 0: unbounded")
       ->capture_default_str();
+  cmd->add_option("--node-budget", c->node_budget,
+                  "Each node's budget, whatever the node count (bytes or a "
+                  "percentage of the working set); default: --budget split "
+                  "evenly");
   cmd->callback([c, nodes, &exit_code] {
     c->nodes = ParseNodeCounts(*nodes);
     if (c->nodes.empty()) {
@@ -239,9 +262,10 @@ void AddBenchClusterCommand(CLI::App& bench, ExitCode& exit_code) {
     // "strata bench --workload ..." -> "strata bench cluster --workload ..."
     std::string line = c->bench.CommandLine();
     line.insert(std::string("strata bench").size(), " cluster");
-    exit_code = Cluster(*c, line + " --nodes " + *nodes +
-                                " --balance-factor " +
-                                Fixed(c->balance_factor, 2));
+    line += " --nodes " + *nodes + " --balance-factor " +
+            Fixed(c->balance_factor, 2);
+    if (!c->node_budget.empty()) line += " --node-budget " + c->node_budget;
+    exit_code = Cluster(*c, line);
   });
 }
 
