@@ -68,12 +68,13 @@ class HttpClient {
     return Read();
   }
 
-  // Writes raw bytes (malformed requests) and reads one reply.
-  HttpReply SendRaw(const std::string& bytes) {
+  // Writes raw bytes (malformed requests) and reads one reply (the reply
+  // to a HEAD, `head`, has no body whatever its Content-Length says).
+  HttpReply SendRaw(const std::string& bytes, bool head = false) {
     beast::error_code ec;
     net::write(stream_.socket(), net::buffer(bytes), ec);
     if (ec) return {0, "", {}, ec.message()};
-    return Read();
+    return Read(head);
   }
 
   void WriteRaw(const std::string& bytes) {
@@ -91,10 +92,11 @@ class HttpClient {
   }
 
  private:
-  HttpReply Read() {
+  HttpReply Read(bool head = false) {
     HttpReply reply;
     http::response_parser<http::string_body> parser;
     parser.body_limit(uint64_t{1} << 30);
+    parser.skip(head);
     beast::error_code ec;
     http::read(stream_, buffer_, parser, ec);
     if (ec) {

@@ -111,10 +111,45 @@ TEST_F(ServerTest, BodyOverTheServerOrModuleLimitIs413) {
   EXPECT_EQ(Call("echo", "run", "small").status, 200u);
 }
 
+TEST_F(ServerTest, BodiesOverAMebibyteWithinTheLimitAreServed) {
+  // Beast's parser refuses bodies over 1 MiB unless told otherwise.
+  Start();
+  std::string big(3 << 20, 'b');
+  HttpReply r = Call("echo", "run", big);
+  EXPECT_EQ(r.status, 200u) << r.body.substr(0, 200);
+  EXPECT_EQ(r.body.size(), big.size());
+}
+
+TEST_F(ServerTest, AnUnauthorisedUploadIsRefusedBeforeItsBodyIsRead) {
+  Start([](ServerConfig& c) { c.http.admin_token = kToken; });
+  HttpClient client(port_);
+  // Headers only: the 60 MB the client announces are never sent, and the
+  // refusal comes anyway.
+  HttpReply r = client.SendRaw(
+      "PUT /v1/modules/big HTTP/1.1\r\nHost: x\r\n"
+      "Content-Length: 60000000\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(r.status, 401u) << r.error;
+}
+
+TEST_F(ServerTest, HeadIsAGetWithoutItsBody) {
+  Start();
+  HttpClient client(port_);
+  HttpReply head = client.SendRaw("HEAD /v1/modules/echo HTTP/1.1\r\nHost: x\r\n\r\n",
+                                   /*head=*/true);
+  EXPECT_EQ(head.status, 200u) << head.error;
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_NE(head.Header("content-length"), "0");
+  // The connection is still in step: the next reply is read whole.
+  HttpReply next = client.Send(verb::get, "/healthz");
+  EXPECT_EQ(next.status, 200u) << next.error;
+  EXPECT_EQ(next.body, "ok\n");
+}
+
 TEST_F(ServerTest, TrapIs422WithTheTrapMessage) {
   Start();
   HttpReply r = Call("trap", "run", "x");
   EXPECT_EQ(r.status, 422u);
+  EXPECT_FALSE(r.Header("x-strata-served-from").empty());
   auto j = Json(r);
   EXPECT_EQ(j["error"], "trap");
   EXPECT_NE(j["message"].get<std::string>().find("unreachable"),

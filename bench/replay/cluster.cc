@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <deque>
 #include <mutex>
 
@@ -118,8 +119,9 @@ class ClusterExecutor final : public Executor {
     } else {
       node = order_[index][0];
       if (balance_factor_ > 0) {
-        double bound = balance_factor_ * (window_.size() + 1) /
-                       static_cast<double>(nodes_.size());
+        // HAProxy rounds the bound up, so that some node always fits.
+        double bound = std::ceil(balance_factor_ * (window_.size() + 1) /
+                                 static_cast<double>(nodes_.size()));
         for (uint32_t candidate : order_[index]) {
           if (load_[candidate] + 1 <= bound) {
             node = candidate;
@@ -213,6 +215,11 @@ Result<std::unique_ptr<Executor>> MakeClusterExecutor(
     double balance_factor, Engine& engine, const ExecutorOptions& node_options) {
   if (nodes == 0) {
     return Status(ErrorCode::kInvalidArgument, "bench: a cluster of 0 nodes");
+  }
+  if (balance_factor != 0 && balance_factor <= 1) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "bench: balance factor " + std::to_string(balance_factor) +
+                      " must be above 1 (or 0: unbounded)");
   }
   std::vector<std::unique_ptr<Executor>> executors;
   for (uint32_t i = 0; i < nodes; ++i) {

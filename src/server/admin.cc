@@ -11,9 +11,8 @@ namespace strata::server {
 
 using std::chrono::milliseconds;
 
-
 std::optional<Response> CheckAdmin(const ServerContext& cx,
-                                   const Request& req) {
+                                   const http::request_header<>& req) {
   unsigned v = req.version();
   const std::string& token = cx.config.http.admin_token;
   if (token.empty()) {
@@ -79,10 +78,10 @@ Result<ModuleOptions> UploadOptions(const Target& t, const std::string& name) {
         o.max_input_bytes = *n;
       } else if (key == "max_output_bytes") {
         o.max_output_bytes = *n;
-      } else if (key == "min_hot") {
-        o.min_hot = static_cast<uint32_t>(*n);
-      } else if (key == "max_concurrent") {
-        o.max_concurrent = static_cast<uint32_t>(*n);
+      } else if (key == "min_hot" || key == "max_concurrent") {
+        if (*n > 1024) return bad(key, value, "at most 1024");
+        (key == "min_hot" ? o.min_hot : o.max_concurrent) =
+            static_cast<uint32_t>(*n);
       } else {
         return Status(ErrorCode::kInvalidArgument,
                       "module '" + name + "': unknown option '" + key +
@@ -126,7 +125,18 @@ Response Upload(ServerContext& cx, const std::string& name, Bytes wasm,
   }
   Status added = cx.pool->AddModule(name, std::move(wasm), *compiled, options);
   if (!added.ok()) {
-    return StatusReply(http::status::unprocessable_entity, added, v, 0);
+    // A bad option is the request's fault; no room, the server's state;
+    // the rest (a start-up that traps, a snapshot) the module's.
+    ErrorCode code = added.code();
+    http::status status =
+        code == ErrorCode::kInvalidArgument ? http::status::bad_request
+        : code == ErrorCode::kMemoryLimit || code == ErrorCode::kPoolExhausted
+            ? http::status::service_unavailable
+            : http::status::unprocessable_entity;
+    return StatusReply(status, added, v,
+                       status == http::status::service_unavailable
+                           ? cx.config.http.retry_after_s
+                           : 0);
   }
   nlohmann::json j = {{"name", name},
                       {"convention", CallingConventionName(record->convention)},
@@ -147,8 +157,15 @@ Response Remove(ServerContext& cx, const std::string& name, unsigned v) {
   // Out of the registry first, so new calls get 404 while leases drain.
   cx.registry->Erase(name);
   Status removed = cx.pool->RemoveModule(name, record->options.call_timeout);
-  if (!removed.ok()) return StatusReply(http::status::internal_server_error,
-                                        removed, v, 0);
+  if (removed.code() == ErrorCode::kDeadlineExceeded) {
+    // Removed; a call that outlived the drain still holds an instance,
+    // which is dropped when it returns.
+    return JsonReply(http::status::accepted, v,
+                     {{"name", name}, {"message", removed.message()}});
+  }
+  if (!removed.ok()) {
+    return StatusReply(http::status::internal_server_error, removed, v, 0);
+  }
   Response res{http::status::no_content, v};
   res.set(http::field::server, "strata");
   return res;

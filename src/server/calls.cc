@@ -67,10 +67,18 @@ struct CallSpec {
 
 // Runs on a worker: an instance within what is left of the acquire
 // timeout, then the call under its deadline.
-Response RunCall(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
-                 unsigned version, Exchange& ex) {
+Response CallOnce(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
+                  unsigned version, Exchange& ex) {
   const HttpOptions& o = cx.config.http;
   const std::string& name = spec.module->name;
+  // The module may have been removed, or replaced by an upload of another
+  // convention, while the call waited for a worker.
+  if (cx.registry->Find(name) != spec.module) {
+    return ErrorReply(http::status::not_found, "not_found",
+                      "module '" + name +
+                          "' was removed or replaced while this call waited",
+                      version);
+  }
   auto waited =
       std::chrono::duration_cast<milliseconds>(Clock::now() - arrived);
   milliseconds left = o.acquire_timeout - waited;
@@ -118,7 +126,6 @@ Response RunCall(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
                   "application/octet-stream");
     }
     res.set("X-Strata-Exit-Code", std::to_string(out->exit_code));
-    res.set("X-Strata-Served-From", ex.served_from);
     return res;
   }
 
@@ -127,10 +134,16 @@ Response RunCall(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
     return StatusReply(CallStatus(out.status().code()), out.status(), version,
                        0);
   }
-  Response res = MakeReply(http::status::ok, version, std::move(*out),
-                       spec.json_output ? "application/json"
-                                        : "application/octet-stream");
-  res.set("X-Strata-Served-From", ex.served_from);
+  return MakeReply(http::status::ok, version, std::move(*out),
+                   spec.json_output ? "application/json"
+                                    : "application/octet-stream");
+}
+
+// Every reply made after an instance was had says where it came from.
+Response RunCall(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
+                 unsigned version, Exchange& ex) {
+  Response res = CallOnce(cx, spec, arrived, version, ex);
+  if (!ex.served_from.empty()) res.set("X-Strata-Served-From", ex.served_from);
   return res;
 }
 
@@ -147,8 +160,16 @@ void Enqueue(ServerContext& cx, unsigned version, Exchange ex,
   };
   if (cx.draining.load()) return draining();
   Job job;
-  job.run = [run = std::move(run), reply, ex]() mutable {
-    Response res = run(ex);
+  job.run = [run = std::move(run), reply, ex, version]() mutable {
+    // The request is answered whatever happens: an exception (memory, say)
+    // is a 500, not a dropped connection that a balancer would retry.
+    Response res;
+    try {
+      res = run(ex);
+    } catch (const std::exception& e) {
+      res = ErrorReply(http::status::internal_server_error, "internal",
+                       std::string("the call failed: ") + e.what(), version);
+    }
     reply(std::move(res), std::move(ex));
   };
   job.cancel = draining;

@@ -68,7 +68,10 @@ Response ListModules(ServerContext& cx, unsigned version,
 // Administration (admin.cc).
 // Null when the request may administer; else the refusal.
 std::optional<Response> CheckAdmin(const ServerContext& cx,
-                                   const Request& req);
+                                   const http::request_header<>& req);
+// The module name of an admin route (PUT or DELETE /v1/modules/{name});
+// null for any other request.
+std::optional<std::string> AdminTarget(const http::request_header<>& header);
 // Upload options from the query; an unknown or bad one is an error.
 Result<ModuleOptions> UploadOptions(const Target& t, const std::string& name);
 // On a worker: compile, register, then make visible.

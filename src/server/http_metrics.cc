@@ -75,7 +75,7 @@ std::string HttpMetrics::ToPrometheus(const ServerGauges& g) const {
     o << "strata_http_request_duration_seconds_bucket{route=\"" << route
       << "\",le=\"+Inf\"} " << l.count << "\n"
       << "strata_http_request_duration_seconds_sum{route=\"" << route << "\"} "
-      << l.sum_s << "\n"
+      << std::setprecision(12) << l.sum_s << std::setprecision(6) << "\n"
       << "strata_http_request_duration_seconds_count{route=\"" << route
       << "\"} " << l.count << "\n";
   }

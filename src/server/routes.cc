@@ -5,12 +5,31 @@
 
 namespace strata::server {
 
+std::optional<std::string> AdminTarget(const http::request_header<>& header) {
+  if (header.method() != http::verb::put &&
+      header.method() != http::verb::delete_) {
+    return std::nullopt;
+  }
+  auto target = ParseTarget(header.target());
+  if (!target || target->segments.size() != 3 ||
+      target->segments[0] != "v1" || target->segments[1] != "modules") {
+    return std::nullopt;
+  }
+  return target->segments[2];
+}
+
 size_t BodyLimit(const ServerContext& cx,
                  const http::request_header<>& header) {
-  bool upload = header.method() == http::verb::put &&
-                header.target().starts_with("/v1/modules/");
+  // Only an upload, which EarlyRefusal has let through: authorised.
+  bool upload = header.method() == http::verb::put && AdminTarget(header);
   return upload ? cx.config.http.max_upload_bytes
                 : cx.config.http.max_body_bytes;
+}
+
+std::optional<Response> EarlyRefusal(const ServerContext& cx,
+                                     const http::request_header<>& header) {
+  if (!AdminTarget(header)) return std::nullopt;
+  return CheckAdmin(cx, header);
 }
 
 void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
@@ -25,8 +44,11 @@ void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
                  ex);
   }
   const auto& seg = target->segments;
+  // HEAD is a GET whose body the session leaves out.
   auto get_only = [&](auto answer) {
-    if (method != http::verb::get) return reply(MethodNotAllowed(v, "GET"), ex);
+    if (method != http::verb::get && method != http::verb::head) {
+      return reply(MethodNotAllowed(v, "GET, HEAD"), ex);
+    }
     reply(answer(), ex);
   };
 
@@ -75,11 +97,11 @@ void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
     }
     if (seg.size() == 3) {
       ex.route = "module";
-      if (method == http::verb::get) {
+      if (method == http::verb::get || method == http::verb::head) {
         return reply(ListModules(cx, v, &name), ex);
       }
       if (method != http::verb::put && method != http::verb::delete_) {
-        return reply(MethodNotAllowed(v, "GET, PUT, DELETE"), ex);
+        return reply(MethodNotAllowed(v, "GET, HEAD, PUT, DELETE"), ex);
       }
       ex.route = method == http::verb::put ? "upload" : "delete";
       if (auto refused = CheckAdmin(cx, req)) return reply(*refused, ex);

@@ -11,6 +11,7 @@
 #define STRATA_SERVER_ROUTES_H_
 
 #include <cstddef>
+#include <optional>
 
 #include "server/server_context.h"
 
@@ -18,6 +19,10 @@ namespace strata::server {
 
 // The largest body a request with these headers may carry.
 size_t BodyLimit(const ServerContext& cx, const http::request_header<>& header);
+// A refusal decided by the headers alone (an admin route without the
+// right token), so that its body is never read; null otherwise.
+std::optional<Response> EarlyRefusal(const ServerContext& cx,
+                                     const http::request_header<>& header);
 
 // Answers `request` through `reply`, now or from a worker.
 void HandleRequest(ServerContext& cx, Request request, TimePoint arrived,

@@ -4,6 +4,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <charconv>
@@ -39,6 +40,7 @@ class Server::Impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>>
       work_;
   std::optional<tcp::acceptor> acceptor_;
+  std::optional<net::steady_timer> retry_timer_;  // on the acceptor's strand
   std::vector<std::thread> io_threads_;
   uint16_t port_ = 0;
 
@@ -123,6 +125,7 @@ Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
                                                  c.http.queue_limit);
   // On a strand: its accept loop and the close from Drain() never overlap.
   acceptor_.emplace(net::make_strand(ioc_));
+  retry_timer_.emplace(acceptor_->get_executor());
   boost::system::error_code ec;
   acceptor_->open(endpoint->protocol(), ec);
   if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
@@ -185,11 +188,18 @@ void Server::Impl::Accept() {
         if (ec == net::error::operation_aborted || !acceptor_->is_open()) {
           return;
         }
-        if (!ec) {
-          bool over = cx.connections.load(std::memory_order_relaxed) >=
-                      cx.config.http.max_connections;
-          server::StartSession(cx, std::move(socket), over);
+        if (ec) {
+          // Out of file descriptors, say: try again shortly rather than
+          // spin on the error.
+          retry_timer_->expires_after(std::chrono::milliseconds(100));
+          retry_timer_->async_wait([this](boost::system::error_code e) {
+            if (!e && acceptor_->is_open()) Accept();
+          });
+          return;
         }
+        bool over = cx.connections.load(std::memory_order_relaxed) >=
+                    cx.config.http.max_connections;
+        server::StartSession(cx, std::move(socket), over);
         Accept();
       });
 }
@@ -211,6 +221,7 @@ void Server::Impl::Drain() {
   net::post(acceptor_->get_executor(), [this] {
     boost::system::error_code ignored;
     acceptor_->close(ignored);
+    retry_timer_->cancel();
   });
   const auto grace = cx.config.http.shutdown_grace;
   auto deadline = std::chrono::steady_clock::now() + grace;

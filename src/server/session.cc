@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <optional>
@@ -38,11 +39,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // Idle phase: a kept-alive connection waits for its next request's first
   // bytes (unless they arrived with the last one).
   void WaitForRequest() {
+    const HttpOptions& o = cx_.config.http;
     parser_.emplace();
-    parser_->header_limit(
-        static_cast<uint32_t>(cx_.config.http.max_header_bytes));
+    parser_->header_limit(static_cast<uint32_t>(o.max_header_bytes));
+    // Beast checks Content-Length against its body limit (1 MiB by
+    // default) while reading the headers; the route's own limit is set
+    // once they are read.
+    parser_->body_limit(std::max(o.max_body_bytes, o.max_upload_bytes));
     if (buffer_.size() > 0) return ReadHeader();
-    stream_.expires_after(cx_.config.http.idle_timeout);
+    // A new connection must send its first request promptly; only a
+    // kept-alive one may idle.
+    stream_.expires_after(requests_ == 0 ? o.header_timeout : o.idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(4096),
         [self = shared_from_this()](error_code ec, size_t n) {
@@ -54,6 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadHeader() {
     arrived_ = std::chrono::steady_clock::now();
+    ++requests_;
     SetBusy(true);
     stream_.expires_after(cx_.config.http.header_timeout);
     http::async_read_header(
@@ -64,6 +72,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(error_code ec) {
+    if (ec == http::error::body_limit) {
+      return Refuse(http::status::payload_too_large, "payload_too_large",
+                    "body is over the server's limits (max_body_bytes " +
+                        std::to_string(cx_.config.http.max_body_bytes) +
+                        ", max_upload_bytes " +
+                        std::to_string(cx_.config.http.max_upload_bytes) +
+                        ")");
+    }
     if (ec == http::error::header_limit) {
       return Refuse(http::status::request_header_fields_too_large,
                     "request_header_too_large",
@@ -81,6 +97,16 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (over_capacity_) return RefuseConnection();
     const auto& header = parser_->get();
+    // Refusals that do not need the body (an admin route without the
+    // token) are answered before it is read, let alone buffered.
+    if (auto refused = EarlyRefusal(cx_, header)) {
+      method_ = std::string(header.method_string());
+      path_ = std::string(header.target());
+      keep_alive_ = false;
+      Exchange ex;
+      ex.route = "refused";
+      return Write(std::move(*refused), ex);
+    }
     size_t limit = BodyLimit(cx_, header.base());
     parser_->body_limit(limit);
     if (auto length = parser_->content_length(); length && *length > limit) {
@@ -89,7 +115,8 @@ class Session : public std::enable_shared_from_this<Session> {
                         " bytes is over the limit of " +
                         std::to_string(limit) + " bytes");
     }
-    if (beast::iequals(header[http::field::expect], "100-continue")) {
+    if (header.version() >= 11 &&
+        beast::iequals(header[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, header.version());
       return http::async_write(
           stream_, *continue_,
@@ -130,7 +157,9 @@ class Session : public std::enable_shared_from_this<Session> {
     path_ = std::string(request.target());
     bytes_in_ = request.body().size();
     keep_alive_ = request.keep_alive();
-    HandleRequest(cx_, std::move(request), arrived_,
+    // The acquire timeout counts from here: reading the body was the
+    // client's time, not the pool's.
+    HandleRequest(cx_, std::move(request), std::chrono::steady_clock::now(),
                   [self = shared_from_this()](Response res, Exchange ex) {
                     // From a worker or this strand: write on the strand.
                     net::post(self->stream_.get_executor(),
@@ -167,6 +196,11 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep = keep_alive_ && !cx_.draining.load();
     res.keep_alive(keep);
     res.prepare_payload();
+    if (method_ == "HEAD") {  // the headers of a GET, without its body
+      size_t length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+    }
     auto latency = std::chrono::steady_clock::now() - arrived_;
     unsigned status = res.result_int();
     cx_.metrics.Record(ex.route, status, latency);
@@ -235,6 +269,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool busy_ = false;
   bool over_capacity_ = false;
+  uint64_t requests_ = 0;  // started on this connection
   std::array<char, 4096> discard_;
 };
 
