@@ -714,7 +714,10 @@ def main():
             if args.scenario not in seen:
                 if args.config:
                     with open(args.config) as f:
-                        summary["config"] = f.read()
+                        # The checkout's path is this machine's, not the
+                        # result's.
+                        summary["config"] = f.read().replace(
+                            args.repo, "<repo>")
                 with open(args.summary_file, "a") as f:
                     f.write(json.dumps(summary) + "\n")
         print(json.dumps(summary))
