@@ -103,48 +103,65 @@ Response Upload(ServerContext& cx, const std::string& name, Bytes wasm,
                           "' is already registered; DELETE it first",
                       v);
   }
-  auto compiled = cx.engine->Compile(name, wasm);
-  if (!compiled.ok()) {
-    return StatusReply(http::status::unprocessable_entity, compiled.status(),
-                       v, 0);
+  bool by_pool = false;
+  auto record = RegisterModule(cx, name, std::move(wasm), options, "upload",
+                               &by_pool);
+  if (!record.ok()) {
+    // A module that does not compile or has no entry point is the module's
+    // fault. Of the pool's refusals, a bad option is the request's; no
+    // room, the server's state; the rest (a start-up that traps) the
+    // module's.
+    ErrorCode code = record.status().code();
+    http::status status =
+        !by_pool ? http::status::unprocessable_entity
+        : code == ErrorCode::kInvalidArgument ? http::status::bad_request
+        : code == ErrorCode::kMemoryLimit || code == ErrorCode::kPoolExhausted
+            ? http::status::service_unavailable
+            : http::status::unprocessable_entity;
+    return StatusReply(status, record.status(), v,
+                       status == http::status::service_unavailable
+                           ? cx.config.http.retry_after_s
+                           : 0);
   }
+  nlohmann::json j = {
+      {"name", name},
+      {"convention", CallingConventionName((*record)->convention)},
+      {"exports", (*record)->exports}};
+  Response res = JsonReply(http::status::created, v, j);
+  res.set(http::field::location, "/v1/modules/" + name);
+  return res;
+}
+
+Result<std::shared_ptr<const ServedModuleRecord>> RegisterModule(
+    ServerContext& cx, const std::string& name, Bytes wasm,
+    const ModuleOptions& options, std::string origin, bool* by_pool) {
+  *by_pool = false;
+  auto compiled = cx.config.pool.cache
+                      ? cx.config.pool.cache->LoadOrCompile(name, wasm)
+                      : cx.engine->Compile(name, wasm);
+  if (!compiled.ok()) return compiled.status();
   auto record = std::make_shared<ServedModuleRecord>();
   record->name = name;
   record->convention = (*compiled)->convention();
   record->exports = CallableExports(**compiled);
   record->options = options;
-  record->origin = "upload";
   record->bytes = wasm.size();
   if (record->convention == CallingConvention::kUnknown) {
-    return ErrorReply(http::status::unprocessable_entity, "invalid_argument",
-                      "module '" + name +
-                          "' is neither a reactor (memory, strata_alloc, "
-                          "(ptr, len) -> i64 exports) nor a WASI command "
-                          "(_start)",
-                      v);
+    return Status(ErrorCode::kInvalidArgument,
+                  "module '" + name + "' (" + origin +
+                      ") is neither a reactor (memory, strata_alloc, "
+                      "(ptr, len) -> i64 exports) nor a WASI command "
+                      "(_start)");
   }
-  Status added = cx.pool->AddModule(name, std::move(wasm), *compiled, options);
+  record->origin = std::move(origin);
+  Status added =
+      cx.pool->AddModule(name, std::move(wasm), std::move(*compiled), options);
   if (!added.ok()) {
-    // A bad option is the request's fault; no room, the server's state;
-    // the rest (a start-up that traps, a snapshot) the module's.
-    ErrorCode code = added.code();
-    http::status status =
-        code == ErrorCode::kInvalidArgument ? http::status::bad_request
-        : code == ErrorCode::kMemoryLimit || code == ErrorCode::kPoolExhausted
-            ? http::status::service_unavailable
-            : http::status::unprocessable_entity;
-    return StatusReply(status, added, v,
-                       status == http::status::service_unavailable
-                           ? cx.config.http.retry_after_s
-                           : 0);
+    *by_pool = true;
+    return added;
   }
-  nlohmann::json j = {{"name", name},
-                      {"convention", CallingConventionName(record->convention)},
-                      {"exports", record->exports}};
-  cx.registry->Insert(std::move(record));
-  Response res = JsonReply(http::status::created, v, j);
-  res.set(http::field::location, "/v1/modules/" + name);
-  return res;
+  cx.registry->Insert(record);
+  return std::shared_ptr<const ServedModuleRecord>(std::move(record));
 }
 
 Response Remove(ServerContext& cx, const std::string& name, unsigned v) {

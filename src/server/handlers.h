@@ -74,6 +74,13 @@ std::optional<Response> CheckAdmin(const ServerContext& cx,
 std::optional<std::string> AdminTarget(const http::request_header<>& header);
 // Upload options from the query; an unknown or bad one is an error.
 Result<ModuleOptions> UploadOptions(const Target& t, const std::string& name);
+// Compiles `wasm` (through the server's cold-tier cache when it has one),
+// checks it has an entry point, registers it with the pool, then makes it
+// visible to calls. `by_pool`: the failure was the pool's refusal (an
+// option, no room, a start-up that failed), not the module's bytes.
+Result<std::shared_ptr<const ServedModuleRecord>> RegisterModule(
+    ServerContext& cx, const std::string& name, Bytes wasm,
+    const ModuleOptions& options, std::string origin, bool* by_pool);
 // On a worker: compile, register, then make visible.
 Response Upload(ServerContext& cx, const std::string& name, Bytes wasm,
                 const ModuleOptions& options, unsigned version);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "server/handlers.h"
 #include "server/registry.h"
 #include "server/server_context.h"
 #include "server/session.h"
@@ -119,10 +120,8 @@ Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
   if (!pool.ok()) return pool.status();
   cx.pool = std::move(*pool);
   cx.pool->AddListener(cx.registry);
-  if (Status s = RegisterModules(); !s.ok()) return s;
-
-  cx.queue = std::make_unique<server::WorkQueue>(c.http.workers,
-                                                 c.http.queue_limit);
+  // Bound before the modules load (a snapshot can take seconds), so a
+  // taken port fails at once; connections wait in the backlog meanwhile.
   // On a strand: its accept loop and the close from Drain() never overlap.
   acceptor_.emplace(net::make_strand(ioc_));
   retry_timer_.emplace(acceptor_->get_executor());
@@ -135,6 +134,10 @@ Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
     return Status(ErrorCode::kIo, "server.listen '" + c.http.listen +
                                       "': cannot listen: " + ec.message());
   }
+  if (Status s = RegisterModules(); !s.ok()) return s;
+
+  cx.queue = std::make_unique<server::WorkQueue>(c.http.workers,
+                                                 c.http.queue_limit);
   port_ = acceptor_->local_endpoint().port();
   if (cx.config.http.node_id.empty()) {
     cx.config.http.node_id =
@@ -157,26 +160,10 @@ Status Server::Impl::RegisterModules() {
       return Status(bytes.status().code(),
                     "module '" + m.name + "': " + bytes.status().message());
     }
-    auto compiled = cx.config.pool.cache
-                        ? cx.config.pool.cache->LoadOrCompile(m.name, *bytes)
-                        : cx.engine->Compile(m.name, *bytes);
-    if (!compiled.ok()) return compiled.status();
-    auto record = std::make_shared<server::ServedModuleRecord>();
-    record->name = m.name;
-    record->convention = (*compiled)->convention();
-    record->exports = server::CallableExports(**compiled);
-    record->options = m.options;
-    record->origin = m.path.string();
-    record->bytes = bytes->size();
-    if (record->convention == CallingConvention::kUnknown) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "module '" + m.name + "' (" + m.path.string() +
-                        ") is neither a reactor nor a WASI command");
-    }
-    Status added = cx.pool->AddModule(m.name, std::move(*bytes),
-                                      std::move(*compiled), m.options);
-    if (!added.ok()) return added;
-    cx.registry->Insert(std::move(record));
+    bool by_pool = false;
+    auto record = server::RegisterModule(cx, m.name, std::move(*bytes),
+                                         m.options, m.path.string(), &by_pool);
+    if (!record.ok()) return record.status();
   }
   return OkStatus();
 }
