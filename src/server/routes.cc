@@ -18,18 +18,18 @@ std::optional<std::string> AdminTarget(const http::request_header<>& header) {
   return target->segments[2];
 }
 
-size_t BodyLimit(const ServerContext& cx,
-                 const http::request_header<>& header) {
-  // Only an upload, which EarlyRefusal has let through: authorised.
-  bool upload = header.method() == http::verb::put && AdminTarget(header);
-  return upload ? cx.config.http.max_upload_bytes
-                : cx.config.http.max_body_bytes;
-}
-
-std::optional<Response> EarlyRefusal(const ServerContext& cx,
-                                     const http::request_header<>& header) {
-  if (!AdminTarget(header)) return std::nullopt;
-  return CheckAdmin(cx, header);
+BodyPolicy ForHeaders(const ServerContext& cx,
+                      const http::request_header<>& header) {
+  BodyPolicy policy;
+  policy.limit = cx.config.http.max_body_bytes;
+  if (AdminTarget(header)) {
+    policy.refusal = CheckAdmin(cx, header);
+    // Only an authorised upload may send a module's bytes.
+    if (!policy.refusal && header.method() == http::verb::put) {
+      policy.limit = cx.config.http.max_upload_bytes;
+    }
+  }
+  return policy;
 }
 
 void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,

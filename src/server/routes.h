@@ -17,12 +17,15 @@
 
 namespace strata::server {
 
-// The largest body a request with these headers may carry.
-size_t BodyLimit(const ServerContext& cx, const http::request_header<>& header);
-// A refusal decided by the headers alone (an admin route without the
-// right token), so that its body is never read; null otherwise.
-std::optional<Response> EarlyRefusal(const ServerContext& cx,
-                                     const http::request_header<>& header);
+// What a request may send, decided from its headers: a refusal that needs
+// no body (an admin route without the right token), so that the body is
+// never read; else the largest body it may carry.
+struct BodyPolicy {
+  std::optional<Response> refusal;
+  size_t limit = 0;
+};
+BodyPolicy ForHeaders(const ServerContext& cx,
+                      const http::request_header<>& header);
 
 // Answers `request` through `reply`, now or from a worker.
 void HandleRequest(ServerContext& cx, Request request, TimePoint arrived,

@@ -99,15 +99,16 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& header = parser_->get();
     // Refusals that do not need the body (an admin route without the
     // token) are answered before it is read, let alone buffered.
-    if (auto refused = EarlyRefusal(cx_, header)) {
+    BodyPolicy policy = ForHeaders(cx_, header);
+    if (policy.refusal) {
       method_ = std::string(header.method_string());
       path_ = std::string(header.target());
       keep_alive_ = false;
       Exchange ex;
       ex.route = "refused";
-      return Write(std::move(*refused), ex);
+      return Write(std::move(*policy.refusal), ex);
     }
-    size_t limit = BodyLimit(cx_, header.base());
+    size_t limit = body_limit_ = policy.limit;
     parser_->body_limit(limit);
     if (auto length = parser_->content_length(); length && *length > limit) {
       return Refuse(http::status::payload_too_large, "payload_too_large",
@@ -140,7 +141,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       return Refuse(http::status::payload_too_large, "payload_too_large",
                     "body is over the limit of " +
-                        std::to_string(BodyLimit(cx_, parser_->get().base())) +
+                        std::to_string(body_limit_) +
                         " bytes");
     }
     if (ec == beast::error::timeout || ec == http::error::partial_message ||
@@ -270,6 +271,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool over_capacity_ = false;
   uint64_t requests_ = 0;  // started on this connection
+  size_t body_limit_ = 0;  // the current request's
   std::array<char, 4096> discard_;
 };
 
