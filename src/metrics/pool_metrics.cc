@@ -110,6 +110,11 @@ std::string Escaped(std::string_view value) {
   return out;
 }
 
+// The seconds a histogram's records add up to.
+double TotalSeconds(const Histogram::Summary& h) {
+  return h.mean_ns * static_cast<double>(h.count) / 1e9;
+}
+
 }  // namespace
 
 std::string PoolMetrics::ToPrometheus() const {
@@ -139,7 +144,7 @@ std::string PoolMetrics::ToPrometheus() const {
     const Histogram::Summary& h = acquire_by_source[i];
     o << "strata_acquire_served_seconds_total{served_from=\""
       << ServedFromName(ServedFrom(i)) << "\"} "
-      << h.mean_ns * static_cast<double>(h.count) / 1e9 << "\n";
+      << TotalSeconds(h) << "\n";
   }
   counter("strata_acquire_errors_total", "Acquires that returned an error.",
           acquire_errors);
@@ -213,7 +218,7 @@ std::string PoolMetrics::ToPrometheus() const {
     for (const auto& [q, v] : qs) {
       o << name << "{quantile=\"" << q << "\"} " << v / 1e9 << "\n";
     }
-    o << name << "_sum " << h.mean_ns * static_cast<double>(h.count) / 1e9
+    o << name << "_sum " << TotalSeconds(h)
       << "\n" << name << "_count " << h.count << "\n";
   };
   summary("strata_acquire_seconds",
