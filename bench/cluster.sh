@@ -334,18 +334,14 @@ done
 commit=$(git -C "$repo" rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 dirty=false
 git -C "$repo" diff --quiet HEAD 2>/dev/null || dirty=true
-meta=$(python3 - "$command_line" "$commit" "$dirty" "$(nproc)" "$pinning" \
+meta=$(BENCH_DIR="$here" python3 - "$command_line" "$commit" "$dirty" "$(nproc)" "$pinning" \
   "$duration" "$rate" "$nodes_n" "$total_budget" "$budget" "$stop_node" \
   "$haproxy_version" "$balance_factor" "${trace_summary:-}" "$config" <<'EOF'
-import datetime, json, platform, sys
+import datetime, json, os, platform, sys
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from serve_load import cpu_model
 a = sys.argv[1:]
-cpu = None
-try:
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip(); break
-except OSError:
-    pass
+cpu = cpu_model()
 trace = None
 summary = {}
 if a[13]:

@@ -317,6 +317,18 @@ def metric_sum(samples, name, **labels):
 
 # ---------------------------------------------------------------- analysis
 
+def cpu_model():
+    """The CPU's model name, for the reports (None if unknown)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def reply_headers(b64: str) -> dict:
     """Reply headers from vegeta's CSV (base64 of `Key: value\\r\\n`...)
     keyed by lower-case name; the last of repeated headers wins."""

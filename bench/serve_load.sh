@@ -220,16 +220,11 @@ done
 commit=$(git -C "$repo" rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 dirty=false
 git -C "$repo" diff --quiet HEAD 2>/dev/null || dirty=true
-meta=$(python3 -c '
-import json, sys
-cpu = None
-try:
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip(); break
-except OSError:
-    pass
-import os, datetime, platform
+meta=$(BENCH_DIR="$here" python3 -c '
+import datetime, json, os, platform, sys
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from serve_load import cpu_model
+cpu = cpu_model()
 print(json.dumps({
     "command": sys.argv[1], "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     "git_commit": sys.argv[2], "git_dirty": sys.argv[3] == "true", "nproc": int(sys.argv[4]),
