@@ -38,3 +38,6 @@ bash "$(dirname "$0")/fetch-readability-deps.sh" >/dev/null
 # Real-world WASI programs for the tests and `strata run` examples: cached
 # outside the checkout, skipped with a message when offline.
 bash "$(dirname "$0")/fetch-wasi-programs.sh" >/dev/null
+# wit-bindgen, wasm-tools and the preview 1 adapters that build the
+# component guests (guests/components), cached by version.
+bash "$(dirname "$0")/fetch-component-tools.sh" >/dev/null

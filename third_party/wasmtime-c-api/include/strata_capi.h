@@ -1,6 +1,14 @@
-// The C functions strata adds to wasmtime's C API (src/snapshot.rs):
-// pre-initialisation snapshots with the wasmtime-wizer crate.
+// The C functions strata adds to wasmtime's C API:
+// - pre-initialisation snapshots with the wasmtime-wizer crate
+//   (src/snapshot.rs);
+// - a component's InstancePre, linked with WASI preview 2
+//   (src/component.rs);
+// - wasi:http's incoming handler for proxy components (src/http.rs).
 //
+// Each function that can fail returns NULL or an error, and writes its
+// output only on success.
+//
+// Snapshots.
 // To snapshot `wasm` after its exported `[] -> []` function `init_func`:
 //   1. strata_wizer_instrument: the module to run instead of `wasm`;
 //   2. compile, instantiate and initialise that module in a store of the
@@ -13,6 +21,7 @@
 #define STRATA_CAPI_H_
 
 #include <wasmtime.h>
+#include <wasmtime/component.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +36,81 @@ wasmtime_error_t* strata_wizer_snapshot(const uint8_t* wasm, size_t wasm_len,
                                         wasmtime_context_t* store,
                                         const wasmtime_instance_t* instance,
                                         wasm_byte_vec_t* out);
+
+// Components. What a component is linked against: exported functions and
+// `wasi:cli/run` commands get WASI preview 2 (sync); a
+// `wasi:http/incoming-handler` proxy gets WASI preview 2 and wasi:http
+// (async), with every outgoing request denied.
+typedef enum strata_component_world {
+  STRATA_COMPONENT_WASIP2 = 0,
+  STRATA_COMPONENT_HTTP_PROXY = 1,
+} strata_component_world_t;
+
+typedef struct strata_component_pre strata_component_pre_t;
+
+// Links `component` (on its own engine) for `world`: a missing import, or
+// a proxy without the handler export, is an error.
+wasmtime_error_t* strata_component_pre_new(const wasmtime_component_t* component,
+                                           strata_component_world_t world,
+                                           strata_component_pre_t** out);
+void strata_component_pre_delete(strata_component_pre_t* pre);
+
+// Instantiates `pre` in `store`, whose WASI context (and for a proxy, its
+// wasi:http context: wasmtime_context_set_wasi_http) must be set.
+wasmtime_error_t* strata_component_pre_instantiate(
+    const strata_component_pre_t* pre, wasmtime_context_t* store,
+    wasmtime_component_instance_t* out);
+
+// The component's compiled image, to measure its residency (as
+// wasmtime_module_image_range does for a module).
+void strata_component_image_range(const wasmtime_component_t* component,
+                                  const uint8_t** start, const uint8_t** end);
+
+// An upper bound on the linear memory an instance of `component` starts
+// with (its memories times the largest initial size), or 0 when unknown.
+// The C API cannot reach a component instance's memories to measure them.
+uint64_t strata_component_initial_memory(const wasmtime_component_t* component);
+
+// wasi:http. A request's parts, as the front end parsed them; the proxy
+// sees `path` (origin form) under `authority`.
+typedef struct strata_http_header {
+  const uint8_t* name;
+  size_t name_len;
+  const uint8_t* value;
+  size_t value_len;
+} strata_http_header_t;
+
+typedef struct strata_http_request {
+  const uint8_t* method;
+  size_t method_len;
+  const uint8_t* path;
+  size_t path_len;
+  const uint8_t* authority;
+  size_t authority_len;
+  const strata_http_header_t* headers;
+  size_t header_count;
+  const uint8_t* body;
+  size_t body_len;
+  size_t max_response_bytes;  // a longer response body is an error
+} strata_http_request_t;
+
+typedef struct strata_http_response strata_http_response_t;
+
+// Serves `request` with the proxy `instance` (made from `pre`) in `store`;
+// the response is read whole, while the handler runs.
+wasmtime_error_t* strata_http_handle(const strata_component_pre_t* pre,
+                                     wasmtime_context_t* store,
+                                     const wasmtime_component_instance_t* instance,
+                                     const strata_http_request_t* request,
+                                     strata_http_response_t** out);
+uint16_t strata_http_response_status(const strata_http_response_t* response);
+size_t strata_http_response_header_count(const strata_http_response_t* response);
+// The pointers written live as long as `response`.
+void strata_http_response_header(const strata_http_response_t* response,
+                                 size_t index, strata_http_header_t* out);
+void strata_http_response_body(const strata_http_response_t* response,
+                               const uint8_t** data, size_t* len);
+void strata_http_response_delete(strata_http_response_t* response);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,7 +8,6 @@
 //! state is held between the calls.
 use std::ffi::{CStr, c_char};
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
@@ -66,21 +65,13 @@ unsafe fn bytes<'a>(data: *const u8, len: usize) -> &'a [u8] {
     if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(data, len) } }
 }
 
-/// Runs `f`, turning its error, or a panic (wizer panics on a module it
-/// cannot read), into the C API's error: a panic must not cross into C++.
+/// Runs `f` (a panic becomes an error: wizer panics on a module it cannot
+/// read) and writes its bytes to `out`, or returns its error.
 fn guarded(
     f: impl FnOnce() -> wasmtime::Result<Vec<u8>>,
     out: &mut wasm_byte_vec_t,
 ) -> Option<Box<wasmtime_error_t>> {
-    let result = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("unknown panic");
-        Err(format_err!("wizer failed: {what}"))
-    });
-    match result {
+    match crate::guarded::guarded(f) {
         Ok(wasm) => {
             out.set_buffer(wasm);
             None
