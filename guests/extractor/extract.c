@@ -362,12 +362,7 @@ static const Buf* pick(const Extractor* x, int primary, int fallback) {
   return b->len > 0 ? b : &x->fields[fallback].out;
 }
 
-static void json_key_string(Buf* out, const char* key, const Buf* value) {
-  json_string(out, key, strlen(key));
-  buf_push(out, ':');
-  json_string(out, value->data, value->len);
-  buf_push(out, ',');
-}
+static StrataStr str_of(const Buf* b) { return (StrataStr){b->data, b->len}; }
 
 static size_t count_words(const Buf* text) {
   if (text->len == 0) return 0;
@@ -376,31 +371,15 @@ static size_t count_words(const Buf* text) {
   return words;
 }
 
-static char* to_json(const Extractor* x, size_t* out_len) {
-  Buf out;
-  buf_init(&out);
-  buf_push(&out, '{');
-  json_key_string(&out, "title", pick(x, kTitle, kOgTitle));
-  json_key_string(&out, "description", pick(x, kDescription, kOgDescription));
-  json_key_string(&out, "canonical", &x->fields[kCanonical].out);
-  json_key_string(&out, "lang", pick(x, kLang, kMetaLang));
-  json_key_string(&out, "text", &x->text.out);
-  buf_append_str(&out, "\"links\":[");
-  for (size_t i = 0; i < x->links.count; i++) {
-    size_t n;
-    const char* link = strset_get(&x->links, i, &n);
-    if (i > 0) buf_push(&out, ',');
-    json_string(&out, link, n);
-  }
-  char count[32];
-  snprintf(count, sizeof count, "],\"word_count\":%zu}",
-           count_words(&x->text.out));
-  buf_append_str(&out, count);
-  return buf_take(&out, out_len);
+StrataStr strata_extracted_link(const StrataExtracted* r, size_t i) {
+  StrataStr link;
+  link.data = strset_get(r->links, i, &link.len);
+  return link;
 }
 
-char* strata_extract(const char* html, size_t len, const char* base_url,
-                     size_t* out_len) {
+bool strata_extract_with(const char* html, size_t len, const char* base_url,
+                         void (*use)(const StrataExtracted* result, void* ctx),
+                         void* ctx) {
   static const char kEmpty[] = "";
   if (!html) {
     html = kEmpty;
@@ -412,7 +391,64 @@ char* strata_extract(const char* html, size_t len, const char* base_url,
   if (base_url) url_set_base(&x.urls, base_url, strlen(base_url));
   apply_base_element(&x.urls, &x.scratch, html, len);
   walk(&x, html, len);
-  char* json = extractor_failed(&x) ? NULL : to_json(&x, out_len);
+  bool ok = !extractor_failed(&x);
+  if (ok) {
+    StrataExtracted r = {
+        .title = str_of(pick(&x, kTitle, kOgTitle)),
+        .description = str_of(pick(&x, kDescription, kOgDescription)),
+        .canonical = str_of(&x.fields[kCanonical].out),
+        .lang = str_of(pick(&x, kLang, kMetaLang)),
+        .text = str_of(&x.text.out),
+        .link_count = x.links.count,
+        .word_count = count_words(&x.text.out),
+        .links = &x.links,
+    };
+    use(&r, ctx);
+  }
   extractor_free(&x);
-  return json;
+  return ok;
+}
+
+// ---- JSON output ------------------------------------------------------------
+
+static void json_key_string(Buf* out, const char* key, StrataStr value) {
+  json_string(out, key, strlen(key));
+  buf_push(out, ':');
+  json_string(out, value.data, value.len);
+  buf_push(out, ',');
+}
+
+typedef struct {
+  char* json;
+  size_t len;
+} JsonResult;
+
+static void to_json(const StrataExtracted* r, void* ctx) {
+  Buf out;
+  buf_init(&out);
+  buf_push(&out, '{');
+  json_key_string(&out, "title", r->title);
+  json_key_string(&out, "description", r->description);
+  json_key_string(&out, "canonical", r->canonical);
+  json_key_string(&out, "lang", r->lang);
+  json_key_string(&out, "text", r->text);
+  buf_append_str(&out, "\"links\":[");
+  for (size_t i = 0; i < r->link_count; i++) {
+    StrataStr link = strata_extracted_link(r, i);
+    if (i > 0) buf_push(&out, ',');
+    json_string(&out, link.data, link.len);
+  }
+  char count[32];
+  snprintf(count, sizeof count, "],\"word_count\":%zu}", r->word_count);
+  buf_append_str(&out, count);
+  JsonResult* result = ctx;
+  result->json = buf_take(&out, &result->len);
+}
+
+char* strata_extract(const char* html, size_t len, const char* base_url,
+                     size_t* out_len) {
+  JsonResult result = {NULL, 0};
+  if (!strata_extract_with(html, len, base_url, to_json, &result)) return NULL;
+  if (result.json) *out_len = result.len;
+  return result.json;
 }
