@@ -92,7 +92,8 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Compiles `bytes` (binary or text format) with Cranelift.
+  // Compiles `bytes` (binary or text format; a module or a component) with
+  // Cranelift.
   Result<std::shared_ptr<const Module>> Compile(std::string name,
                                                 std::span<const uint8_t> bytes);
   // Reads and compiles a file; the module's name is the file's stem.
@@ -134,6 +135,13 @@ class Engine {
   wasmtime::Linker& linker() { return *linker_; }
 
  private:
+  Result<std::shared_ptr<const Module>> CompileComponent(
+      std::string name, std::span<const uint8_t> bytes);
+  Result<std::shared_ptr<const Module>> ComponentModule(
+      std::string name, std::string hash,
+      std::shared_ptr<wasmtime::component::Component> component,
+      std::chrono::nanoseconds load_time);
+
   Engine(const EngineOptions& options, std::unique_ptr<wasmtime::Engine> e,
          bool pooling, std::string fallback_reason);
   void RunTicker();

@@ -73,6 +73,23 @@ struct CommandOutput {
   Bytes stderr_bytes;
 };
 
+// One request to a wasi:http proxy component, as the front end parsed it.
+struct HttpRequest {
+  std::string method;
+  std::string path;       // origin form (path and query): what the proxy sees
+  std::string authority;  // the Host header
+  std::vector<std::pair<std::string, std::string>> headers;
+  Bytes body;
+  std::chrono::milliseconds timeout{0};  // 0: none
+  size_t max_response_bytes = 64 << 20;  // a longer body is kOutputTooLarge
+};
+
+struct HttpResponse {
+  uint16_t status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  Bytes body;
+};
+
 class Instance {
  public:
   // A module that exports this `[] -> []` function has it called after
@@ -89,15 +106,23 @@ class Instance {
 
   // Reactor convention: copies `input` into the guest, calls `export_name`
   // with (ptr, len) and returns the bytes at the packed (ptr, len) result.
+  // A component's exported function (`f`, or `interface#f`) takes a JSON
+  // array of its arguments and returns its result as JSON, WIT values
+  // mapped as engine/wit_json.h describes.
   Result<Bytes> Call(std::string_view export_name,
                      std::span<const uint8_t> input,
                      const CallOptions& options);
 
-  // Command convention: runs _start with a fresh WASI context holding only
+  // Command convention (a module's _start, or a component's
+  // wasi:cli/run): runs it with a fresh WASI context holding only
   // the request's grants (args, env, preopened directories), its stdin and
   // its own capped stdout/stderr. The guest's exit code is in the output;
   // output past a cap is kOutputTooLarge, never cut silently.
   Result<CommandOutput> RunCommand(const CommandRequest& request);
+
+  // A wasi:http proxy component serves one request; the response body is
+  // read whole while the handler runs. The instance may serve the next.
+  Result<HttpResponse> HandleHttp(const HttpRequest& request);
 
   // Current size of the guest's linear memory (0 if it has none).
   uint64_t memory_bytes() const;

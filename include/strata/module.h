@@ -19,6 +19,9 @@
 
 namespace wasmtime {
 class Module;
+namespace component {
+class Component;
+}  // namespace component
 }  // namespace wasmtime
 
 namespace strata {
@@ -31,8 +34,13 @@ enum class CallingConvention {
   kReactor,  // exports memory, strata_alloc and (ptr, len) -> i64 functions
   kCommand,  // a WASI program: exports _start, reads stdin, writes stdout
   kUnknown,  // neither; can be inspected but not called by strata
+  // Components (docs/COMPONENTS.md):
+  kComponent,         // exports functions, called with JSON-mapped WIT values
+  kComponentCommand,  // exports wasi:cli/run: a WASI preview 2 program
+  kHttpProxy,         // exports wasi:http/incoming-handler
 };
 const char* CallingConventionName(CallingConvention convention);
+bool IsComponent(CallingConvention convention);
 
 struct ImportInfo {
   std::string module;
@@ -42,7 +50,7 @@ struct ImportInfo {
 
 struct ExportInfo {
   std::string name;
-  std::string type;
+  std::string type;  // a component's: "func(html: string, ...) -> result<...>"
   bool is_reactor_entry = false;  // (i32, i32) -> i64
 };
 
@@ -59,12 +67,16 @@ struct ModuleInfo {
   CallingConvention convention = CallingConvention::kUnknown;
 };
 
-// Compiled machine code for one module.
+// Compiled machine code for one module or component.
 class Module {
  public:
   Module(std::string name, std::string hash, ModuleInfo info,
          std::shared_ptr<wasmtime::Module> raw,
          std::chrono::nanoseconds compile_time);
+  // A component; `initial_memory` is what its core modules declare.
+  Module(std::string name, std::string hash, ModuleInfo info,
+         std::shared_ptr<wasmtime::component::Component> component,
+         uint64_t initial_memory, std::chrono::nanoseconds compile_time);
 
   const std::string& name() const { return name_; }
   // SHA-256 (hex) of the module's original bytes.
@@ -81,15 +93,23 @@ class Module {
   uint64_t ResidentImageBytes() const;
   // Linear memory an instance starts with (the declared minimum of its
   // defined memory), the most its initialisation can dirty unless it grows.
+  // A component's: the sum over its core modules.
   uint64_t InitialMemoryBytes() const;
 
+  bool is_component() const { return component_ != nullptr; }
+  // The core module (is_component() false) or the component (true).
   const wasmtime::Module& raw() const { return *raw_; }
+  const wasmtime::component::Component& component() const {
+    return *component_;
+  }
 
  private:
   std::string name_;
   std::string hash_;
   ModuleInfo info_;
   std::shared_ptr<wasmtime::Module> raw_;
+  std::shared_ptr<wasmtime::component::Component> component_;
+  uint64_t component_initial_memory_ = 0;
   std::chrono::nanoseconds load_time_;
 };
 

@@ -235,6 +235,9 @@ class Lease {
                      std::chrono::milliseconds timeout = {});
   // As Call: request.timeout, if set, shortens the module's call_timeout.
   Result<CommandOutput> RunCommand(CommandRequest request);
+  // A wasi:http proxy component serves `request`; its timeout as for Call,
+  // and a response body over the module's max_output_bytes is an error.
+  Result<HttpResponse> HandleHttp(HttpRequest request);
   // False once moved from; instance() must not be called then.
   bool valid() const { return held_ != nullptr; }
   Instance& instance();

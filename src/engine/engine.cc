@@ -7,6 +7,7 @@
 #include <wasmtime.h>
 #include <wasmtime.hh>
 
+#include "engine/component.h"
 #include "engine/module_impl.h"
 #include "internal/sha256.h"
 
@@ -70,6 +71,7 @@ wasmtime::Config MakeConfig(const EngineOptions& o, uint32_t pool_slots) {
   config.epoch_interruption(true);
   config.max_wasm_stack(o.max_wasm_stack_bytes);
   config.memory_init_cow(true);
+  config.wasm_component_model(true);
   if (pool_slots > 0) {
     wasmtime::PoolAllocationConfig pool;
     pool.total_core_instances(pool_slots);
@@ -78,8 +80,14 @@ wasmtime::Config MakeConfig(const EngineOptions& o, uint32_t pool_slots) {
     pool.max_memory_size(o.pool_max_memory_bytes);
     pool.max_unused_warm_slots(o.pool_max_unused_warm_slots);
     pool.linear_memory_keep_resident(o.pool_keep_resident_bytes);
-    // Components are not used; keep their reservations small.
-    pool.total_component_instances(1);
+    // A component's instance holds several core instances (its module, the
+    // WASI adapter, shims): each counts against total_core_instances.
+    pool.total_component_instances(pool_slots);
+    pool.max_core_instances_per_component(32);
+    pool.max_memories_per_component(32);
+    pool.max_tables_per_component(32);
+    // A wasi:http proxy runs async, on a fiber stack from the pool.
+    pool.total_stacks(pool_slots);
     config.pooling_allocation_strategy(pool);
   }
   return config;
@@ -127,7 +135,10 @@ Engine::Engine(const EngineOptions& options,
   fingerprint_ = std::string("wasmtime-") + WASMTIME_VERSION + "/" +
                  kHostTarget + "/opt" +
                  std::to_string(static_cast<int>(options_.opt_level)) +
-                 "/epoch/pooling" + (pooling ? "1" : "0");
+                 "/epoch/pooling" + (pooling ? "1" : "0") +
+                 // Component-model async changes what a compiled artifact
+                 // holds (wasmtime checks it when deserializing).
+                 "/component-model-async";
   ticker_ = std::thread([this] { RunTicker(); });
 }
 
@@ -222,6 +233,7 @@ Result<std::shared_ptr<const Module>> Engine::Compile(
   if (Status fault = CheckFault(FaultPoint::kCompile, name); !fault.ok()) {
     return Status(ErrorCode::kCompile, "module '" + name + "': " + fault.message());
   }
+  if (IsComponentBytes(bytes)) return CompileComponent(std::move(name), bytes);
   auto start = std::chrono::steady_clock::now();
   auto compiled = CompileBytes(*engine_, bytes);
   if (!compiled) {
@@ -233,6 +245,31 @@ Result<std::shared_ptr<const Module>> Engine::Compile(
   std::string hash = internal::Sha256Hex(bytes);
   return std::shared_ptr<const Module>(std::make_shared<Module>(
       std::move(name), std::move(hash), DescribeModule(*raw), raw, elapsed));
+}
+
+Result<std::shared_ptr<const Module>> Engine::CompileComponent(
+    std::string name, std::span<const uint8_t> bytes) {
+  auto start = std::chrono::steady_clock::now();
+  auto compiled = CompileComponentBytes(*engine_, bytes);
+  if (!compiled) {
+    return Status(ErrorCode::kCompile, "component '" + name + "': " +
+                                           compiled.err().message());
+  }
+  auto raw = std::make_shared<wasmtime::component::Component>(
+      std::move(compiled.ok()));
+  return ComponentModule(std::move(name), internal::Sha256Hex(bytes),
+                         std::move(raw), std::chrono::steady_clock::now() - start);
+}
+
+Result<std::shared_ptr<const Module>> Engine::ComponentModule(
+    std::string name, std::string hash,
+    std::shared_ptr<wasmtime::component::Component> component,
+    std::chrono::nanoseconds load_time) {
+  ModuleInfo info = DescribeComponent(*engine_, *component);
+  uint64_t memory = ComponentInitialMemory(*component);
+  return std::shared_ptr<const Module>(std::make_shared<Module>(
+      std::move(name), std::move(hash), std::move(info), std::move(component),
+      memory, load_time));
 }
 
 Result<std::shared_ptr<const Module>> Engine::CompileFile(
@@ -250,10 +287,17 @@ Result<std::shared_ptr<const Module>> Engine::Deserialize(
                   "module '" + name + "': cannot deserialize: " + fault.message());
   }
   auto start = std::chrono::steady_clock::now();
-  auto loaded = wasmtime::Module::deserialize(
-      *engine_, wasmtime::Span<uint8_t>(const_cast<uint8_t*>(artifact.data()),
-                                        artifact.size()));
+  wasmtime::Span<uint8_t> span(const_cast<uint8_t*>(artifact.data()),
+                               artifact.size());
+  auto loaded = wasmtime::Module::deserialize(*engine_, span);
   if (!loaded) {
+    // Modules and components share the cache; the artifact says which.
+    if (auto component = wasmtime::component::Component::deserialize(*engine_, span)) {
+      auto raw = std::make_shared<wasmtime::component::Component>(
+          std::move(component.ok()));
+      return ComponentModule(std::move(name), std::move(source_hash), std::move(raw),
+                             std::chrono::steady_clock::now() - start);
+    }
     return Status(ErrorCode::kCompile, "module '" + name +
                                            "': cannot deserialize: " +
                                            loaded.err().message());

@@ -17,6 +17,9 @@ namespace {
 // deadline because the engine has epoch interruption on.
 constexpr uint64_t kNoDeadlineTicks = uint64_t{1} << 62;
 
+// Core instances, tables and memories one component's store may hold.
+constexpr int64_t kComponentCoreInstances = 32;
+
 ptrdiff_t WriteCaptured(void* data, const unsigned char* buf, size_t len) {
   auto* stream = static_cast<std::shared_ptr<CapturedStream>*>(data)->get();
   std::lock_guard<std::mutex> lock(stream->mu);
@@ -33,49 +36,11 @@ void FreeCaptured(void* data) {
   delete static_cast<std::shared_ptr<CapturedStream>*>(data);
 }
 
-std::shared_ptr<CapturedStream> NewStream(size_t cap) {
-  auto s = std::make_shared<CapturedStream>();
-  s->cap = cap;
-  return s;
-}
 
 std::string Who(const InstanceState& s) {
   return "module '" + s.module->name() + "'";
 }
 
-// wasmtime's trap message is the whole wasm backtrace, then "Caused by:"
-// and the cause; a recursion thousands of frames deep makes that pages
-// long. The cause comes first here, then the innermost frames.
-std::string TrapMessage(const wasmtime::Trap& trap) {
-  constexpr size_t kFramesShown = 4;
-  std::string message = trap.message();
-  size_t caused = message.find("Caused by:");
-  if (caused == std::string::npos) return message;
-  std::string cause = message.substr(caused + std::strlen("Caused by:"));
-  cause.erase(0, cause.find_first_not_of(" \n"));
-  cause.erase(cause.find_last_not_of(" \n") + 1);
-  if (cause.starts_with("wasm trap: ")) cause.erase(0, std::strlen("wasm trap: "));
-  // Frame lines read "  N: [0xOFFSET - ]<module>!function".
-  std::vector<std::string> frames;
-  std::istringstream lines(message.substr(0, caused));
-  for (std::string line; std::getline(lines, line);) {
-    size_t number = line.find_first_not_of(' ');
-    size_t colon = line.find(": ");
-    if (number == std::string::npos || colon == std::string::npos ||
-        !std::isdigit(static_cast<unsigned char>(line[number]))) {
-      continue;
-    }
-    size_t bang = line.find('!');
-    frames.push_back(line.substr(bang == std::string::npos ? colon + 2 : bang + 1));
-  }
-  if (frames.empty()) return cause;
-  std::string out = cause + " (in ";
-  for (size_t i = 0; i < std::min(frames.size(), kFramesShown); ++i) {
-    out += (i ? " <- " : "") + frames[i];
-  }
-  if (frames.size() > kFramesShown) out += " <- ...";
-  return out + ")";
-}
 
 // Converts a failed wasmtime call into a Status, poisoning the instance.
 Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
@@ -99,10 +64,10 @@ Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
                         " trapped with its linear memory at " +
                         std::to_string(size) + " bytes, near its limit of " +
                         std::to_string(s.max_memory) + " bytes: " +
-                        TrapMessage(*trap));
+                        TrapMessage(trap->message()));
     }
     return Status(ErrorCode::kTrap, Who(s) + ": " + std::string(what) +
-                                        " trapped: " + TrapMessage(*trap));
+                                        " trapped: " + TrapMessage(trap->message()));
   }
   const auto& e = std::get<wasmtime::Error>(error.data);
   if (auto exit = e.i32_exit()) {
@@ -114,11 +79,6 @@ Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
                 Who(s) + ": " + std::string(what) + " failed: " + e.message());
 }
 
-void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout) {
-  s.cx().set_epoch_deadline(timeout.count() > 0
-                                ? s.engine->TicksFor(timeout)
-                                : kNoDeadlineTicks);
-}
 
 Result<wasmtime::Func> FindFunc(InstanceState& s, std::string_view name) {
   auto item = s.instance->get(s.cx(), name);
@@ -154,7 +114,66 @@ uint8_t* GuestSpan(InstanceState& s, uint64_t ptr, uint64_t len) {
   return data.data() + ptr;
 }
 
+// Runs a command module's _start; its exit code (0 when it returns).
+Result<int> RunStart(InstanceState& s, std::chrono::milliseconds timeout) {
+  auto start = FindFunc(s, "_start");
+  if (!start.ok()) return start.status();
+  SetDeadline(s, timeout);
+  auto ran = start->call(s.cx(), {});
+  if (ran) return 0;
+  Status failure = CallFailure(s, ran.err_ref(), "_start", timeout);
+  const auto* error = std::get_if<wasmtime::Error>(&ran.err_ref().data);
+  auto code = error ? error->i32_exit() : std::nullopt;
+  if (!code) return failure;
+  return *code;
+}
+
 }  // namespace
+
+std::shared_ptr<CapturedStream> NewStream(size_t cap) {
+  auto s = std::make_shared<CapturedStream>();
+  s->cap = cap;
+  return s;
+}
+
+// wasmtime's trap message is the whole wasm backtrace, then "Caused by:"
+// and the cause; a recursion thousands of frames deep makes that pages
+// long. The cause comes first here, then the innermost frames.
+std::string TrapMessage(const std::string& message) {
+  constexpr size_t kFramesShown = 4;
+  size_t caused = message.find("Caused by:");
+  if (caused == std::string::npos) return message;
+  std::string cause = message.substr(caused + std::strlen("Caused by:"));
+  cause.erase(0, cause.find_first_not_of(" \n"));
+  cause.erase(cause.find_last_not_of(" \n") + 1);
+  if (cause.starts_with("wasm trap: ")) cause.erase(0, std::strlen("wasm trap: "));
+  // Frame lines read "  N: [0xOFFSET - ]<module>!function".
+  std::vector<std::string> frames;
+  std::istringstream lines(message.substr(0, caused));
+  for (std::string line; std::getline(lines, line);) {
+    size_t number = line.find_first_not_of(' ');
+    size_t colon = line.find(": ");
+    if (number == std::string::npos || colon == std::string::npos ||
+        !std::isdigit(static_cast<unsigned char>(line[number]))) {
+      continue;
+    }
+    size_t bang = line.find('!');
+    frames.push_back(line.substr(bang == std::string::npos ? colon + 2 : bang + 1));
+  }
+  if (frames.empty()) return cause;
+  std::string out = cause + " (in ";
+  for (size_t i = 0; i < std::min(frames.size(), kFramesShown); ++i) {
+    out += (i ? " <- " : "") + frames[i];
+  }
+  if (frames.size() > kFramesShown) out += " <- ...";
+  return out + ")";
+}
+
+void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout) {
+  s.cx().set_epoch_deadline(timeout.count() > 0
+                                ? s.engine->TicksFor(timeout)
+                                : kNoDeadlineTicks);
+}
 
 wasmtime::WasiConfig CapturingWasiConfig(std::shared_ptr<CapturedStream> out,
                                          std::shared_ptr<CapturedStream> err) {
@@ -185,9 +204,14 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
                                                ": instantiation failed: " +
                                                fault.message());
   }
+  // A component holds several core instances (its module, the WASI
+  // adapter, shims); each memory is still capped at max_memory.
+  bool component = module_->is_component();
   state->store.limiter(static_cast<int64_t>(max_memory),
-                       limits.max_table_elements, /*instances=*/1,
-                       /*tables=*/4, /*memories=*/1);
+                       limits.max_table_elements,
+                       /*instances=*/component ? kComponentCoreInstances : 1,
+                       /*tables=*/component ? kComponentCoreInstances : 4,
+                       /*memories=*/component ? kComponentCoreInstances : 1);
   wasmtime::WasiConfig start_wasi = CapturingWasiConfig(state->log, state->log);
   if (Status granted = ApplyCapabilities(module_->name(), limits.start_grants,
                                          start_wasi);
@@ -200,7 +224,14 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
                   Who(*state) + ": WASI setup failed: " + wasi.err().message());
   }
   SetDeadline(*state, limits.init_timeout);
-
+  if (component) {
+    if (Status made = InstantiateComponent(*state, impl_->component_pre);
+        !made.ok()) {
+      return made;
+    }
+    state->initial_memory = module_->InitialMemoryBytes();
+    return std::make_unique<Instance>(std::move(state));
+  }
   wasmtime_instance_t raw;
   wasm_trap_t* trap = nullptr;
   wasmtime_error_t* error = wasmtime_instance_pre_instantiate(
@@ -303,6 +334,9 @@ Result<Bytes> Instance::Call(std::string_view export_name,
                       " bytes exceeds the limit of " +
                       std::to_string(options.max_input_bytes) + " bytes");
   }
+  if (s.module->is_component()) {
+    return CallComponent(s, export_name, input, options);
+  }
   if (s.module->convention() != CallingConvention::kReactor) {
     return Status(ErrorCode::kInvalidArgument,
                   Who(s) + " is a " +
@@ -385,9 +419,11 @@ Result<Bytes> Instance::Call(std::string_view export_name,
 
 Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
   InstanceState& s = *state_;
-  if (s.module->convention() != CallingConvention::kCommand) {
+  if (s.module->convention() != CallingConvention::kCommand &&
+      s.module->convention() != CallingConvention::kComponentCommand) {
     return Status(ErrorCode::kInvalidArgument,
-                  Who(s) + " has no _start; it is not a WASI command");
+                  Who(s) + " has no _start or wasi:cli/run; it is not a WASI "
+                           "command");
   }
   if (s.poisoned || s.calls > 0) {
     return Status(ErrorCode::kInvalidArgument,
@@ -416,21 +452,13 @@ Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
     return Status(ErrorCode::kInstantiate,
                   Who(s) + ": WASI setup failed: " + set.err().message());
   }
-  auto start = FindFunc(s, "_start");
-  if (!start.ok()) return start.status();
-  SetDeadline(s, request.timeout);
   ++s.calls;
-  s.poisoned = true;  // _start may not be re-entered
-
+  s.poisoned = true;  // a command's main may not be re-entered
   CommandOutput output;
-  auto ran = start->call(s.cx(), {});
-  if (!ran) {
-    Status failure = CallFailure(s, ran.err_ref(), "_start", request.timeout);
-    const auto* error = std::get_if<wasmtime::Error>(&ran.err_ref().data);
-    auto code = error ? error->i32_exit() : std::nullopt;
-    if (!code) return failure;
-    output.exit_code = *code;
-  }
+  auto ran = s.module->is_component() ? RunComponentMain(s, request.timeout)
+                                      : RunStart(s, request.timeout);
+  if (!ran.ok()) return ran.status();
+  output.exit_code = *ran;
   // The guest's writes ran on WASI's I/O threads; the streams' locks order
   // them before these reads.
   std::scoped_lock streams(out->mu, err->mu);
@@ -448,7 +476,19 @@ Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
   return output;
 }
 
+Result<HttpResponse> Instance::HandleHttp(const HttpRequest& request) {
+  InstanceState& s = *state_;
+  if (s.poisoned) {
+    return Status(ErrorCode::kInvalidArgument,
+                  Who(s) + ": instance is unusable after an earlier failure");
+  }
+  return HandleComponentHttp(s, request);
+}
+
+// A component's memories cannot be reached through wasmtime's C API: it is
+// charged what its core modules declare (docs/COMPONENTS.md).
 uint64_t Instance::memory_bytes() const {
+  if (state_->module->is_component()) return state_->initial_memory;
   if (!state_->memory) return 0;
   // The size alone: cheaper than data(), and on every return of a lease.
   return wasmtime_memory_data_size(state_->store.context().capi(),
@@ -456,6 +496,7 @@ uint64_t Instance::memory_bytes() const {
 }
 
 uint64_t Instance::ResidentBytes() const {
+  if (state_->module->is_component()) return state_->initial_memory;
   if (!state_->memory) return 0;
   auto data = state_->memory->data(state_->store.context());
   return internal::PrivateResidentBytes(data.data(), data.size());

@@ -85,8 +85,17 @@ const char* CallingConventionName(CallingConvention convention) {
     case CallingConvention::kReactor: return "reactor";
     case CallingConvention::kCommand: return "command";
     case CallingConvention::kUnknown: return "unknown";
+    case CallingConvention::kComponent: return "component";
+    case CallingConvention::kComponentCommand: return "component-command";
+    case CallingConvention::kHttpProxy: return "http-proxy";
   }
   return "unknown";
+}
+
+bool IsComponent(CallingConvention convention) {
+  return convention == CallingConvention::kComponent ||
+         convention == CallingConvention::kComponentCommand ||
+         convention == CallingConvention::kHttpProxy;
 }
 
 wasmtime::Result<wasmtime::Module> CompileBytes(
@@ -142,6 +151,13 @@ ModuleInfo DescribeModule(const wasmtime::Module& module) {
 
 Result<std::unique_ptr<PreparedModuleImpl>> LinkModule(
     const wasmtime::Linker& linker, const Module& module) {
+  if (module.is_component()) {
+    auto pre = LinkComponent(module);
+    if (!pre.ok()) return pre.status();
+    auto impl = std::make_unique<PreparedModuleImpl>();
+    impl->component_pre = std::move(*pre);
+    return impl;
+  }
   wasmtime_instance_pre_t* pre = nullptr;
   wasmtime_error_t* error = wasmtime_linker_instantiate_pre(
       linker.capi(), module.raw().capi(), &pre);
@@ -164,6 +180,16 @@ Module::Module(std::string name, std::string hash, ModuleInfo info,
       raw_(std::move(raw)),
       load_time_(load_time) {}
 
+Module::Module(std::string name, std::string hash, ModuleInfo info,
+               std::shared_ptr<wasmtime::component::Component> component,
+               uint64_t initial_memory, std::chrono::nanoseconds load_time)
+    : name_(std::move(name)),
+      hash_(std::move(hash)),
+      info_(std::move(info)),
+      component_(std::move(component)),
+      component_initial_memory_(initial_memory),
+      load_time_(load_time) {}
+
 bool Module::HasExport(std::string_view name) const {
   for (const auto& e : info_.exports) {
     if (e.name == name) return true;
@@ -172,7 +198,7 @@ bool Module::HasExport(std::string_view name) const {
 }
 
 Result<Bytes> Module::Serialize() const {
-  auto bytes = raw_->serialize();
+  auto bytes = component_ ? component_->serialize() : raw_->serialize();
   if (!bytes) {
     return Status(ErrorCode::kInternal, "module '" + name_ +
                                             "': cannot serialize: " +
@@ -184,13 +210,21 @@ Result<Bytes> Module::Serialize() const {
 uint64_t Module::ResidentImageBytes() const {
   void* start = nullptr;
   void* end = nullptr;
-  wasmtime_module_image_range(raw_->capi(), &start, &end);
+  if (component_) {
+    const uint8_t *first = nullptr, *last = nullptr;
+    strata_component_image_range(component_->capi(), &first, &last);
+    start = const_cast<uint8_t*>(first);
+    end = const_cast<uint8_t*>(last);
+  } else {
+    wasmtime_module_image_range(raw_->capi(), &start, &end);
+  }
   if (start == nullptr || end <= start) return 0;
   return internal::ResidentBytes(start, static_cast<const uint8_t*>(end) -
                                             static_cast<const uint8_t*>(start));
 }
 
 uint64_t Module::InitialMemoryBytes() const {
+  if (component_) return component_initial_memory_;
   uint64_t pages = 0;
   for (const MemoryInfo& m : info_.memories) pages = std::max(pages, m.min_pages);
   return pages * kWasmPageBytes;

@@ -11,6 +11,9 @@
 #include <string>
 #include <wasmtime.hh>
 
+#include <map>
+
+#include "engine/component.h"
 #include "strata/instance.h"
 #include "strata/module.h"
 #include "strata/status.h"
@@ -31,7 +34,8 @@ struct PreparedModuleImpl {
       wasmtime_instance_pre_delete(p);
     }
   };
-  std::unique_ptr<wasmtime_instance_pre_t, Deleter> pre;
+  std::unique_ptr<wasmtime_instance_pre_t, Deleter> pre;  // a module's
+  ComponentPre component_pre;                              // a component's
 };
 
 // wasmtime's InstancePre for `module`, or kLink naming the missing import.
@@ -59,6 +63,11 @@ struct InstanceState {
   std::optional<wasmtime::Instance> instance;  // set once instantiated
   wasmtime_instance_t raw_instance{};  // the same, for C functions
   std::optional<wasmtime::Memory> memory;      // the exported "memory"
+  // A component's instance, its InstancePre (wasi:http needs it per
+  // request) and the functions found so far, by export name.
+  std::optional<wasmtime::component::Instance> component;
+  ComponentPre component_pre;
+  std::map<std::string, wasmtime::component::Func, std::less<>> component_funcs;
   std::shared_ptr<CapturedStream> log;  // stderr+stdout outside commands
   uint64_t calls = 0;
   uint64_t initial_memory = 0;
@@ -68,6 +77,16 @@ struct InstanceState {
   explicit InstanceState(wasmtime::Engine& engine) : store(engine) {}
   wasmtime::Store::Context cx() { return store.context(); }
 };
+
+// Sets the store's epoch deadline `timeout` from now (0: none).
+void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout);
+
+// wasmtime's trap message with the cause first and only the innermost
+// frames of the backtrace.
+std::string TrapMessage(const std::string& message);
+
+// Captured output, at most `cap` bytes kept.
+std::shared_ptr<CapturedStream> NewStream(size_t cap);
 
 struct InstanceAccess {
   static InstanceState& Of(Instance& instance) { return *instance.state_; }

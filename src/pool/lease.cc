@@ -246,4 +246,16 @@ Result<CommandOutput> Lease::RunCommand(CommandRequest request) {
   return out;
 }
 
+Result<HttpResponse> Lease::HandleHttp(HttpRequest request) {
+  if (held_ == nullptr) return MovedFrom();
+  request.timeout =
+      ShorterDeadline(entry_->options.call_timeout, request.timeout);
+  request.max_response_bytes =
+      std::min(request.max_response_bytes, entry_->options.max_output_bytes);
+  uint64_t start = internal::CycleClock::Now();
+  auto out = held_->instance->HandleHttp(request);
+  Tally(*state_, *held_, out.status(), start);
+  return out;
+}
+
 }  // namespace strata
