@@ -150,8 +150,9 @@ Result<std::shared_ptr<const ServedModuleRecord>> RegisterModule(
     return Status(ErrorCode::kInvalidArgument,
                   "module '" + name + "' (" + origin +
                       ") is neither a reactor (memory, strata_alloc, "
-                      "(ptr, len) -> i64 exports) nor a WASI command "
-                      "(_start)");
+                      "(ptr, len) -> i64 exports), a WASI command "
+                      "(_start), nor a component exporting functions, "
+                      "wasi:cli/run or wasi:http/incoming-handler");
   }
   record->origin = std::move(origin);
   Status added =

@@ -3,6 +3,7 @@
 // call under its deadline, and the reply.
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "server/handlers.h"
 
@@ -36,26 +37,6 @@ http::status AcquireStatus(ErrorCode code) {
   }
 }
 
-http::status CallStatus(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kDeadlineExceeded:
-      return http::status::gateway_timeout;
-    case ErrorCode::kTrap:
-    case ErrorCode::kMemoryLimit:
-    case ErrorCode::kOutputTooLarge:
-    case ErrorCode::kGuestExit:
-    case ErrorCode::kInstantiate:
-      return http::status::unprocessable_entity;
-    case ErrorCode::kInvalidArgument:
-      return http::status::bad_request;
-    case ErrorCode::kShutdown:
-      return http::status::service_unavailable;
-    default:
-      return http::status::internal_server_error;
-  }
-}
-
-
 struct CallSpec {
   std::shared_ptr<const ServedModuleRecord> module;
   std::string export_name;
@@ -65,15 +46,16 @@ struct CallSpec {
   bool json_output = false;
 };
 
-// Runs on a worker: an instance within what is left of the acquire
-// timeout, then the call under its deadline.
-Response CallOnce(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
-                  unsigned version, Exchange& ex) {
+}  // namespace
+
+std::variant<Lease, Response> AcquireLease(
+    ServerContext& cx, const std::shared_ptr<const ServedModuleRecord>& module,
+    TimePoint arrived, unsigned version, Exchange& ex) {
   const HttpOptions& o = cx.config.http;
-  const std::string& name = spec.module->name;
+  const std::string& name = module->name;
   // The module may have been removed, or replaced by an upload of another
   // convention, while the call waited for a worker.
-  if (cx.registry->Find(name) != spec.module) {
+  if (cx.registry->Find(name) != module) {
     return ErrorReply(http::status::not_found, "not_found",
                       "module '" + name +
                           "' was removed or replaced while this call waited",
@@ -99,14 +81,47 @@ Response CallOnce(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
                            : 0);
   }
   ex.served_from = ServedFromName(lease->served_from());
+  return std::move(*lease);
+}
 
-  if (spec.module->convention == CallingConvention::kCommand) {
+http::status CallStatus(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kDeadlineExceeded:
+      return http::status::gateway_timeout;
+    case ErrorCode::kTrap:
+    case ErrorCode::kMemoryLimit:
+    case ErrorCode::kOutputTooLarge:
+    case ErrorCode::kGuestExit:
+    case ErrorCode::kInstantiate:
+      return http::status::unprocessable_entity;
+    case ErrorCode::kInvalidArgument:
+      return http::status::bad_request;
+    case ErrorCode::kShutdown:
+      return http::status::service_unavailable;
+    default:
+      return http::status::internal_server_error;
+  }
+}
+
+namespace {
+
+// Runs on a worker: an instance within what is left of the acquire
+// timeout, then the call under its deadline.
+Response CallOnce(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
+                  unsigned version, Exchange& ex) {
+  const std::string& name = spec.module->name;
+  auto acquired = AcquireLease(cx, spec.module, arrived, version, ex);
+  if (auto* refusal = std::get_if<Response>(&acquired)) return std::move(*refusal);
+  Lease& lease = std::get<Lease>(acquired);
+
+  if (spec.module->convention == CallingConvention::kCommand ||
+      spec.module->convention == CallingConvention::kComponentCommand) {
     CommandRequest request;
     request.stdin_bytes = spec.input;
     request.wasi.args = spec.args;
     request.timeout = spec.timeout;
     request.max_stdout_bytes = spec.module->options.max_output_bytes;
-    auto out = lease->RunCommand(std::move(request));
+    auto out = lease.RunCommand(std::move(request));
     if (!out.ok()) {
       return StatusReply(CallStatus(out.status().code()), out.status(),
                          version, 0);
@@ -129,7 +144,7 @@ Response CallOnce(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
     return res;
   }
 
-  auto out = lease->Call(spec.export_name, spec.input, spec.timeout);
+  auto out = lease.Call(spec.export_name, spec.input, spec.timeout);
   if (!out.ok()) {
     return StatusReply(CallStatus(out.status().code()), out.status(), version,
                        0);
@@ -246,15 +261,20 @@ void HandleCall(ServerContext& cx, Request& req, const Target& t,
   for (const auto& [key, value] : t.params) {
     if (key == "arg") spec.args.push_back(value);
   }
-  if (!spec.args.empty() &&
-      module->convention != CallingConvention::kCommand) {
+  bool command = module->convention == CallingConvention::kCommand ||
+                 module->convention == CallingConvention::kComponentCommand;
+  if (!spec.args.empty() && !command) {
     return reply(ErrorReply(http::status::bad_request, "invalid_argument",
-                            "module '" + name +
-                                "' is a reactor: ?arg= is for commands",
+                            "module '" + name + "' is a " +
+                                CallingConventionName(module->convention) +
+                                ": ?arg= is for commands",
                             v),
                  ex);
   }
-  if (json_output) {  // an extractor's input: the URL line, then the page
+  // A component's function takes JSON arguments and answers JSON.
+  spec.json_output |= module->convention == CallingConvention::kComponent;
+  if (json_output && module->convention == CallingConvention::kReactor) {
+    // an extractor's input: the URL line, then the page
     const std::string* url = t.Param("url");
     std::string first = (url ? *url : "") + "\n";
     spec.input = ToBytes(first);

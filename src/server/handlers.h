@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "server/routes.h"
@@ -51,6 +52,20 @@ std::string Joined(const std::vector<std::string>& names);
 
 // Calls (calls.cc): a guest call or an extract, checked here, run on a
 // worker.
+// On a worker: an instance of `module` within what is left of the acquire
+// timeout (counted from `arrived`), or the reply refusing the request.
+// Records where the instance came from in `ex`.
+std::variant<Lease, Response> AcquireLease(
+    ServerContext& cx, const std::shared_ptr<const ServedModuleRecord>& module,
+    TimePoint arrived, unsigned version, Exchange& ex);
+// The status for an error of the guest during a call.
+http::status CallStatus(ErrorCode code);
+
+// ANY /v1/http/{name}/{path...}: a wasi:http proxy component serves the
+// request, seeing {path...} and the query (http_proxy.cc).
+void HandleHttpProxy(ServerContext& cx, Request& req, const std::string& name,
+                     TimePoint arrived, Exchange ex, const Reply& reply);
+
 void HandleCall(ServerContext& cx, Request& req, const Target& t,
                 const std::string& name, const std::string& export_name,
                 bool json_output, TimePoint arrived, Exchange ex,

@@ -64,12 +64,20 @@ bool ValidModuleName(std::string_view name) {
 
 std::vector<std::string> CallableExports(const Module& module) {
   std::vector<std::string> names;
-  if (module.convention() == CallingConvention::kCommand) {
-    names.push_back("_start");
-    return names;
+  switch (module.convention()) {
+    case CallingConvention::kCommand:
+      return {"_start"};
+    case CallingConvention::kComponentCommand:
+      return {"run"};
+    case CallingConvention::kHttpProxy:
+      return {};  // served under /v1/http/{name}/
+    default:
+      break;
   }
   for (const ExportInfo& e : module.info().exports) {
-    if (e.is_reactor_entry) names.push_back(e.name);
+    if (e.is_reactor_entry || e.type.starts_with("func(")) {
+      names.push_back(e.name);
+    }
   }
   return names;
 }

@@ -79,6 +79,11 @@ void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
     if (method != http::verb::post) return reply(MethodNotAllowed(v, "POST"), ex);
     return HandleExtract(cx, req, *target, arrived, std::move(ex), reply);
   }
+  if (seg.size() >= 3 && seg[0] == "v1" && seg[1] == "http") {
+    ex.route = "http";
+    ex.module = seg[2];
+    return HandleHttpProxy(cx, req, seg[2], arrived, std::move(ex), reply);
+  }
   if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "modules") {
     if (seg.size() == 2) {
       ex.route = "modules";

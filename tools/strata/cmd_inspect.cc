@@ -44,7 +44,8 @@ int Inspect(const std::string& path, const std::optional<std::string>& snapshot)
             << "compile     " << FormatMs((*module)->load_time()) << "\n";
   std::cout << "imports (" << info.imports.size() << ")\n";
   for (const auto& i : info.imports) {
-    std::cout << "  " << i.module << "." << i.name << ": " << i.type << "\n";
+    std::cout << "  " << i.module << (i.name.empty() ? "" : "." + i.name) << ": "
+              << i.type << "\n";
   }
   std::cout << "exports (" << info.exports.size() << ")\n";
   for (const auto& e : info.exports) {

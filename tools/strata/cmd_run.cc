@@ -85,8 +85,10 @@ int Run(const RunOptions& o) {
   auto engine = MakeEngine();
   auto module = LoadModule(*engine, o.module);
   if (!module.ok()) return Fail(module.status());
-  const bool command = (*module)->convention() == CallingConvention::kCommand &&
-                       o.export_name.empty();
+  const bool command =
+      ((*module)->convention() == CallingConvention::kCommand ||
+       (*module)->convention() == CallingConvention::kComponentCommand) &&
+      o.export_name.empty();
   if (!command && (o.GrantsWasi() || o.repeat > 0)) {
     return Fail(Status(ErrorCode::kInvalidArgument,
                        "module '" + (*module)->name() +
@@ -145,9 +147,10 @@ void AddRunCommand(CLI::App& app, ExitCode& exit_code) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand(
       "run",
-      "Run one call of a module: a WASI command's _start (stdin, args after "
-      "--, granted directories and environment), or a reactor export (input "
-      "bytes in, output bytes out). A command gets nothing it is not granted.");
+      "Run one call of a module: a WASI command's _start or a wasi:cli/run "
+      "component's run (stdin, args after --, granted directories and "
+      "environment), or a reactor export (input bytes in, output bytes out). "
+      "A command gets nothing it is not granted.");
   cmd->add_option("module", o->module, "Module file (.wasm or .wat)")
       ->required()
       ->check(CLI::ExistingFile);

@@ -13,6 +13,7 @@ namespace strata::cli {
 using ExitCode = int;
 
 void AddRunCommand(CLI::App& app, ExitCode& exit_code);
+void AddCallCommand(CLI::App& app, ExitCode& exit_code);
 void AddBenchCommand(CLI::App& app, ExitCode& exit_code);
 void AddInspectCommand(CLI::App& app, ExitCode& exit_code);
 void AddExtractCommand(CLI::App& app, ExitCode& exit_code);

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "strata 0.1.0");
   strata::cli::ExitCode exit_code = 0;
   strata::cli::AddRunCommand(app, exit_code);
+  strata::cli::AddCallCommand(app, exit_code);
   strata::cli::AddBenchCommand(app, exit_code);
   strata::cli::AddInspectCommand(app, exit_code);
   strata::cli::AddExtractCommand(app, exit_code);
