@@ -33,3 +33,25 @@ install_vegeta() {
   mkdir -p "$tools"
   GOBIN="$tools" go install github.com/tsenart/vegeta/v12@v12.13.0
 }
+
+# install_wasmtime_cli: the reference server, wasmtime-cli 48.0.8 (the
+# engine strata embeds), with only what `wasmtime serve` needs, into
+# ~/.cache/strata/tools (built with `cargo install` on first use, 10-15
+# minutes on two cores). In 48.0.8 `serve` does not compile without
+# `component-model-async`. Sets $wasmtime_cli to its path. Needs `say` and
+# `die` functions.
+install_wasmtime_cli() {
+  local cache="$HOME/.cache/strata"
+  local root="$cache/tools/wasmtime-cli-48.0.8"
+  wasmtime_cli="$root/bin/wasmtime"
+  [ -x "$wasmtime_cli" ] && return 0
+  command -v cargo >/dev/null || die "wasmtime-cli missing and no cargo to build it"
+  say "building wasmtime-cli 48.0.8 into $root (10-15 minutes, once)"
+  rm -rf "$root.tmp"
+  cargo install --quiet --locked --root "$root.tmp" \
+    --target-dir "$cache/cargo-target-wasmtime-cli" --no-default-features \
+    --features run,serve,cranelift,pooling-allocator,parallel-compilation,component-model-async \
+    wasmtime-cli@48.0.8 >&2 || die "could not build wasmtime-cli 48.0.8"
+  rm -rf "$root"
+  mv "$root.tmp" "$root"
+}

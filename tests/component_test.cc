@@ -91,6 +91,10 @@ TEST(ComponentTest, TheErrorCaseIsATaggedVariant) {
   ASSERT_NE(instance, nullptr);
   json out = CallJson(*instance, {kPage, "ftp://example.org/", "article"});
   EXPECT_EQ(out, json({{"err", {{"invalid-url", "ftp://example.org/"}}}}));
+  // A u64 payload: the page's length, over the extractor's 16 MiB.
+  std::string huge((16 << 20) + 1, ' ');
+  EXPECT_EQ(CallJson(*instance, {huge, "", "full"}),
+            json({{"err", {{"too-large", huge.size()}}}}));
 }
 
 struct BadCall {
