@@ -135,6 +135,79 @@ INSTANTIATE_TEST_SUITE_P(
                 {"missing argument 'mode'"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// guests/fixtures/component_mix.wat returns sum((k + 1) x flat[k]) over its
+// parameters flattened to i32s, so each lowering is checked exactly.
+uint64_t Weighted(const std::vector<uint64_t>& flat) {
+  uint64_t sum = 0;
+  for (size_t k = 0; k < flat.size(); ++k) sum += (k + 1) * flat[k];
+  return sum;
+}
+
+TEST(ComponentTest, EveryKindIsLoweredAsTheMappingSays) {
+  auto instance = NewInstance("component_mix.wat");
+  ASSERT_NE(instance, nullptr);
+  // a, b (disc, payload), d (disc, payload), e (disc, payload), f (2), g, h,
+  // c, bo.
+  struct Case {
+    json args;
+    std::vector<uint64_t> flat;
+  } cases[] = {
+      {json::parse(R"([7, {"some": 5}, {"x": 9}, {"err": 3}, [11, 12], ["q"],
+                       "green", "é", true])"),
+       {7, 1, 5, 0, 9, 1, 3, 11, 12, 2, 1, 233, 1}},
+      {json::parse(R"([4294967295, null, "y", {"ok": 4}, [0, 0], [], "red",
+                       "a", false])"),
+       {4294967295, 0, 0, 1, 0, 0, 4, 0, 0, 0, 0, 97, 0}},
+      {json::parse(R"({"a": 0, "b": {"none": null}, "d": {"y": null},
+                       "e": {"ok": 0}, "f": [1, 2], "g": ["p", "q"],
+                       "h": "red", "c": "€", "bo": false})"),
+       {0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 0, 0x20AC, 0}},
+      {json::parse(R"([1, 6, {"x": 255}, {"ok": 1}, [0, 0], [], "red", "a",
+                       false])"),  // a bare value is some
+       {1, 1, 6, 0, 255, 0, 1, 0, 0, 0, 0, 97, 0}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(CallJson(*instance, c.args, "mix"), json(Weighted(c.flat)))
+        << c.args;
+  }
+}
+
+TEST(ComponentTest, EveryKindRefusesTheWrongShape) {
+  auto instance = NewInstance("component_mix.wat");
+  ASSERT_NE(instance, nullptr);
+  const char* good[] = {"0", "null", "\"y\"", "{\"ok\": 4}", "[0, 0]", "[]",
+                        "\"red\"", "\"a\"", "false"};
+  struct Bad {
+    size_t param;
+    const char* value;
+    const char* expected;
+  } bads[] = {
+      {0, "-1", "parameter 'a': expected u32, got -1"},
+      {0, "4294967296", "parameter 'a': expected u32, got 4294967296"},
+      {1, "{\"some\": \"x\"}", "parameter 'b': expected u32, got \"x\""},
+      {2, "\"z\"", "parameter 'd': expected variant{x(u8), y}, got \"z\""},
+      {2, "{\"x\": 256}", "parameter 'd'.x: expected u8, got 256"},
+      {3, "{\"maybe\": 4}", "parameter 'e': expected result<u32, u32>"},
+      {4, "[0]", "parameter 'f': expected tuple<u32, u32>, got [0]"},
+      {5, "[\"r\"]", "parameter 'g': expected flags{p, q}, got [\"r\"]"},
+      {6, "\"blue\"", "parameter 'h': expected enum{red, green}"},
+      {7, "\"ab\"", "parameter 'c': expected char, got \"ab\""},
+      {8, "1", "parameter 'bo': expected bool, got 1"},
+  };
+  for (const Bad& bad : bads) {
+    std::string args = "[";
+    for (size_t i = 0; i < std::size(good); ++i) {
+      args += (i ? ", " : "") + std::string(i == bad.param ? bad.value : good[i]);
+    }
+    args += "]";
+    auto out = instance->Call("mix", ToBytes(args), {});
+    ASSERT_EQ(out.status().code(), ErrorCode::kInvalidArgument) << args;
+    EXPECT_NE(out.status().message().find(bad.expected), std::string::npos)
+        << out.status() << "\nexpected: " << bad.expected;
+  }
+  EXPECT_FALSE(instance->poisoned());
+}
+
 TEST(ComponentTest, UnknownExportIsAClearError) {
   SkipWithoutComponents();
   auto instance = NewInstance("extractor-component.wasm");
