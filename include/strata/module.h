@@ -41,6 +41,9 @@ enum class CallingConvention {
 };
 const char* CallingConventionName(CallingConvention convention);
 bool IsComponent(CallingConvention convention);
+// A program run once per call: a module's _start or a component's
+// wasi:cli/run.
+bool IsCommand(CallingConvention convention);
 
 struct ImportInfo {
   std::string module;

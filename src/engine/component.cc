@@ -14,10 +14,6 @@ namespace {
 using nlohmann::json;
 namespace wc = wasmtime::component;
 
-std::string Who(const InstanceState& s) {
-  return "component '" + s.module->name() + "'";
-}
-
 std::string FuncSignature(const wc::FuncType& type) {
   std::string out = "func(";
   for (size_t i = 0; i < type.param_count(); ++i) {

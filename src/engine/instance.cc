@@ -37,10 +37,6 @@ void FreeCaptured(void* data) {
 }
 
 
-std::string Who(const InstanceState& s) {
-  return "module '" + s.module->name() + "'";
-}
-
 
 // Converts a failed wasmtime call into a Status, poisoning the instance.
 Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
@@ -129,6 +125,11 @@ Result<int> RunStart(InstanceState& s, std::chrono::milliseconds timeout) {
 }
 
 }  // namespace
+
+std::string Who(const InstanceState& s) {
+  return (s.module->is_component() ? "component '" : "module '") +
+         s.module->name() + "'";
+}
 
 std::shared_ptr<CapturedStream> NewStream(size_t cap) {
   auto s = std::make_shared<CapturedStream>();
@@ -419,8 +420,7 @@ Result<Bytes> Instance::Call(std::string_view export_name,
 
 Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
   InstanceState& s = *state_;
-  if (s.module->convention() != CallingConvention::kCommand &&
-      s.module->convention() != CallingConvention::kComponentCommand) {
+  if (!IsCommand(s.module->convention())) {
     return Status(ErrorCode::kInvalidArgument,
                   Who(s) + " has no _start or wasi:cli/run; it is not a WASI "
                            "command");

@@ -92,6 +92,11 @@ const char* CallingConventionName(CallingConvention convention) {
   return "unknown";
 }
 
+bool IsCommand(CallingConvention convention) {
+  return convention == CallingConvention::kCommand ||
+         convention == CallingConvention::kComponentCommand;
+}
+
 bool IsComponent(CallingConvention convention) {
   return convention == CallingConvention::kComponent ||
          convention == CallingConvention::kComponentCommand ||

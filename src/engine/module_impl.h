@@ -78,6 +78,9 @@ struct InstanceState {
   wasmtime::Store::Context cx() { return store.context(); }
 };
 
+// How errors name the instance's module: "module 'x'" or "component 'x'".
+std::string Who(const InstanceState& s);
+
 // Sets the store's epoch deadline `timeout` from now (0: none).
 void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout);
 

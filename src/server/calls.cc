@@ -114,8 +114,7 @@ Response CallOnce(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
   if (auto* refusal = std::get_if<Response>(&acquired)) return std::move(*refusal);
   Lease& lease = std::get<Lease>(acquired);
 
-  if (spec.module->convention == CallingConvention::kCommand ||
-      spec.module->convention == CallingConvention::kComponentCommand) {
+  if (IsCommand(spec.module->convention)) {
     CommandRequest request;
     request.stdin_bytes = spec.input;
     request.wasi.args = spec.args;
@@ -261,9 +260,7 @@ void HandleCall(ServerContext& cx, Request& req, const Target& t,
   for (const auto& [key, value] : t.params) {
     if (key == "arg") spec.args.push_back(value);
   }
-  bool command = module->convention == CallingConvention::kCommand ||
-                 module->convention == CallingConvention::kComponentCommand;
-  if (!spec.args.empty() && !command) {
+  if (!spec.args.empty() && !IsCommand(module->convention)) {
     return reply(ErrorReply(http::status::bad_request, "invalid_argument",
                             "module '" + name + "' is a " +
                                 CallingConventionName(module->convention) +

@@ -132,8 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody() {
     stream_.expires_after(cx_.config.http.body_timeout);
     // A flat_buffer reads at most its free capacity at a time: without
-    // room, a 100 KB page took ~25 reads of 4 KiB (0.8 ms of the extract
-    // route's latency in bench/component_serve.sh).
+    // room, a 100 KB page takes about 25 reads of 4 KiB.
     if (auto length = parser_->content_length()) {
       buffer_.reserve(static_cast<size_t>(std::min<uint64_t>(*length, kReadAhead)));
     }

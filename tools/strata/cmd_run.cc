@@ -85,10 +85,7 @@ int Run(const RunOptions& o) {
   auto engine = MakeEngine();
   auto module = LoadModule(*engine, o.module);
   if (!module.ok()) return Fail(module.status());
-  const bool command =
-      ((*module)->convention() == CallingConvention::kCommand ||
-       (*module)->convention() == CallingConvention::kComponentCommand) &&
-      o.export_name.empty();
+  const bool command = IsCommand((*module)->convention()) && o.export_name.empty();
   if (!command && (o.GrantsWasi() || o.repeat > 0)) {
     return Fail(Status(ErrorCode::kInvalidArgument,
                        "module '" + (*module)->name() +
