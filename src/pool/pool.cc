@@ -288,8 +288,7 @@ Status Pool::AddModule(const std::string& name, Bytes bytes,
   StoreOnDisk(s, e, *compiled);
   memory::Charge charge = s.ledger.TryReserve(e.account, {code_bytes, 0});
   if (charge.held()) {
-    auto code = std::make_shared<ModuleCode>(
-        ModuleCode{std::move(compiled), std::move(charge)});
+    auto code = std::make_shared<ModuleCode>(std::move(compiled), std::move(charge));
     MutexLock lock(e.mu);
     e.code = code;
     e.last_code = code;

@@ -48,8 +48,15 @@ struct CostEstimate {
 // every instance made from it holds it too, since wasmtime keeps the code
 // mapped while any instance of it exists.
 struct ModuleCode {
+  ModuleCode(std::shared_ptr<const Module> module, memory::Charge charge)
+      : module(std::move(module)), charge(std::move(charge)) {}
+
   std::shared_ptr<const Module> module;
   memory::Charge charge;  // the image's measured resident bytes
+  // Set by the first instance made from this code: wasmtime builds a
+  // module's memory images on its first instantiation, a cost that belongs
+  // to loading the code, not to every instance.
+  std::atomic<bool> instantiated{false};
 };
 
 // A live instance and what it holds: one slot and its measured bytes in the
@@ -153,7 +160,8 @@ struct ModuleEntry {
   double planned_rate GUARDED_BY(mu) = 0;  // the rate the last pass saw
   Nanos last_acquire GUARDED_BY(mu){0};
   uint64_t acquires GUARDED_BY(mu) = 0;  // since registration
-  CostEstimate instantiate GUARDED_BY(mu);
+  CostEstimate instantiate GUARDED_BY(mu);  // from code instantiated before
+  CostEstimate first_instantiate GUARDED_BY(mu);  // the first from new code
   CostEstimate load GUARDED_BY(mu);
   CostEstimate compile GUARDED_BY(mu);
   CostEstimate call GUARDED_BY(mu);

@@ -154,8 +154,7 @@ Result<Prepared> EnsurePrepared(PoolState& s, ModuleEntry& e,
                         std::to_string(s.options.budget_bytes) +
                         " bytes has no room for them");
     }
-    code = std::make_shared<ModuleCode>(
-        ModuleCode{std::move(*loaded), std::move(*charge)});
+    code = std::make_shared<ModuleCode>(std::move(*loaded), std::move(*charge));
     MutexLock lock(e.mu);
     e.code_bytes = measured;
   }
@@ -209,9 +208,10 @@ Result<std::unique_ptr<HotInstance>> MakeInstance(PoolState& s, ModuleEntry& e,
                       " bytes has no room for the difference (after "
                       "evicting idle holdings and waiting in line)");
   }
+  bool first = !p.code->instantiated.exchange(true);
   {
     MutexLock lock(e.mu);
-    e.instantiate.Add(took);
+    (first ? e.first_instantiate : e.instantiate).Add(took);
     e.instance_bytes = resident;
     ++(admission.background ? e.counters.instantiations_background
                             : e.counters.instantiations_foreground);
