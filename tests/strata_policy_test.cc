@@ -96,5 +96,33 @@ TEST(StrataPolicyTest, LeavesRoomForTheInstancesRequestsHold) {
   EXPECT_TRUE(Hot(plan, 0));
 }
 
+// Registered modules no request has reached yet get what the called ones
+// leave: code first where only code fits, an instance where there is room,
+// and never the room a called module's plan wants.
+TEST(StrataPolicyTest, GivesWhatIsLeftToModulesNotYetCalled) {
+  auto policy = MakeStrataPolicy();
+  ModuleView called = View(0, 10, 1.0, 1), waiting = View(1, 0, 0, 1e9);
+  // Room for the called module's code and instance, and the other's code.
+  auto plan = policy->Plan({called, waiting}, Limits(1200, 60s));
+  EXPECT_TRUE(Hot(plan, 0));
+  EXPECT_EQ(plan[1].tier, Tier::kWarm);
+  // Room for both in full.
+  plan = policy->Plan({called, waiting}, Limits(2200, 60s));
+  EXPECT_TRUE(Hot(plan, 0));
+  EXPECT_TRUE(Hot(plan, 1));
+  // Room for one instance only: the called module keeps it, even where
+  // the other's instance would be worth more per byte.
+  waiting.instance_bytes = 500;
+  waiting.instantiate_s = 1;
+  plan = policy->Plan({called, waiting}, Limits(1100, 60s));
+  EXPECT_TRUE(Hot(plan, 0));
+  EXPECT_EQ(plan[1].tier, Tier::kColdDisk);
+  // A module called once and idle past its keep-alive is not "not yet
+  // called": it earns nothing.
+  ModuleView forgotten = View(1, 1, 0, 3600);
+  plan = policy->Plan({called, forgotten}, Limits(2200, 60s));
+  EXPECT_EQ(plan[1].tier, Tier::kColdDisk);
+}
+
 }  // namespace
 }  // namespace strata

@@ -17,16 +17,13 @@
 // decides nothing in them). The thresholds follow the paper and a public
 // reimplementation (dslab-faas).
 //
-// Idle times are observed at the maintainer's passes: each pass sees how
-// many acquires a module had since the previous one and when the last was,
-// so the first idle time of a pass is exact to within a pass interval and
-// the others (acquires within one pass) fall in the first bin, as they
-// would.
+// Idle times are observed at the maintainer's passes (strata/idle_times.h).
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
 #include "baselines/baselines.h"
+#include "strata/idle_times.h"
 
 namespace strata::bench {
 namespace {
@@ -40,8 +37,7 @@ class HistogramPolicy final : public Policy {
   explicit HistogramPolicy(HistogramOptions o)
       : o_(o),
         bin_s_(Seconds(o.bin)),
-        range_s_(Seconds(o.range)),
-        bins_(static_cast<size_t>(std::lround(range_s_ / bin_s_))) {}
+        range_s_(Seconds(o.range)) {}
   const char* name() const override { return "histogram"; }
 
   std::vector<Placement> Plan(const std::vector<ModuleView>& modules,
@@ -51,10 +47,10 @@ class HistogramPolicy final : public Policy {
     std::vector<double> rank(modules.size(), 0);
     for (uint32_t i = 0; i < modules.size(); ++i) {
       const ModuleView& m = modules[i];
-      App& app = apps_.try_emplace(m.key, bins_).first->second;
-      Observe(app, m, now);
+      IdleTimes& app = apps_.try_emplace(m.key, bin_s_, range_s_).first->second;
+      app.Observe(m, now);
       rank[i] = -m.idle_s;
-      if (m.min_hot > 0 || (app.has_last && InWindow(app, now))) {
+      if (m.min_hot > 0 || (app.has_last() && InWindow(app, now))) {
         alive.push_back(i);
       }
     }
@@ -65,66 +61,37 @@ class HistogramPolicy final : public Policy {
   }
 
  private:
-  struct App {
-    explicit App(size_t bins) : counts(bins, 0) {}
-    std::vector<uint64_t> counts;  // idle times per bin
-    uint64_t in_range = 0, out_of_range = 0;
-    uint64_t seen = 0;  // acquires already observed
-    bool has_last = false;
-    double last = 0;  // time of the last invocation (pool clock, s)
-  };
-
-  void Record(App& app, double idle_s) {
-    auto bin = static_cast<size_t>(std::max(0.0, idle_s) / bin_s_);
-    if (bin < app.counts.size()) {
-      ++app.counts[bin];
-      ++app.in_range;
-    } else {
-      ++app.out_of_range;
-    }
-  }
-
-  void Observe(App& app, const ModuleView& m, double now) {
-    uint64_t fresh = m.acquires - std::min(m.acquires, app.seen);
-    app.seen = m.acquires;
-    if (fresh == 0) return;
-    double last = now - m.idle_s;
-    if (app.has_last) Record(app, last - app.last);
-    for (uint64_t k = 1; k < fresh; ++k) Record(app, 0);
-    app.has_last = true;
-    app.last = last;
-  }
-
   // The bin holding the p-th fraction of the recorded idle times.
-  size_t Percentile(const App& app, double p) const {
+  static size_t Percentile(const IdleTimes& app, double p) {
+    const std::vector<uint64_t>& counts = app.counts();
     uint64_t prefix = 0;
-    for (size_t i = 0; i < app.counts.size(); ++i) {
-      prefix += app.counts[i];
-      if (static_cast<double>(prefix) >= p * static_cast<double>(app.in_range)) {
+    for (size_t i = 0; i < counts.size(); ++i) {
+      prefix += counts[i];
+      if (static_cast<double>(prefix) >= p * static_cast<double>(app.in_range())) {
         return i;
       }
     }
-    return app.counts.size() - 1;
+    return counts.size() - 1;
   }
 
   // Representative: most idle times in range, and bin counts that vary
   // (a CV of at least the threshold: a few bins hold the mass).
-  bool Representative(const App& app) const {
-    uint64_t total = app.in_range + app.out_of_range;
-    if (app.in_range == 0 ||
-        static_cast<double>(app.out_of_range) >= o_.oob_threshold * total) {
+  bool Representative(const IdleTimes& app) const {
+    if (app.in_range() == 0 ||
+        static_cast<double>(app.out_of_range()) >=
+            o_.oob_threshold * static_cast<double>(app.total())) {
       return false;
     }
-    double n = static_cast<double>(app.counts.size());
-    double mean = static_cast<double>(app.in_range) / n;
+    double n = static_cast<double>(app.counts().size());
+    double mean = static_cast<double>(app.in_range()) / n;
     double sq = 0;
-    for (uint64_t c : app.counts) sq += (c - mean) * (c - mean);
+    for (uint64_t c : app.counts()) sq += (c - mean) * (c - mean);
     double cv = std::sqrt(sq / (n - 1)) / mean;
     return cv >= o_.cv_threshold;
   }
 
-  bool InWindow(const App& app, double now) const {
-    double since = now - app.last;
+  bool InWindow(const IdleTimes& app, double now) const {
+    double since = now - app.last_s();
     if (!Representative(app)) return since < range_s_;  // fixed keep-alive
     double prewarm = Percentile(app, o_.head) * bin_s_ * (1 - o_.margin);
     double until = (Percentile(app, o_.tail) + 1) * bin_s_ * (1 + o_.margin);
@@ -133,8 +100,7 @@ class HistogramPolicy final : public Policy {
 
   const HistogramOptions o_;
   const double bin_s_, range_s_;
-  const size_t bins_;
-  std::unordered_map<uint32_t, App> apps_;  // by ModuleView::key
+  std::unordered_map<uint32_t, IdleTimes> apps_;  // by ModuleView::key
 };
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <queue>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "strata/idle_times.h"
 #include "strata/policy.h"
 
 namespace strata {
@@ -18,7 +20,9 @@ constexpr uint64_t kUnmeasuredBytes = 64 * 1024;
 // How far ahead a holding is valued: the chance that a request comes
 // within this long, given how long the module has been idle.
 constexpr double kHorizonS = 60;
-// Idle times are kept in bins of this width, up to kGapRangeS.
+// Idle times are kept in bins of this width, up to kGapRangeS (the
+// histogram baseline's are 1 min up to 4 h; a horizon of a minute needs
+// finer bins).
 constexpr double kGapBinS = 10;
 constexpr double kGapRangeS = 3600;
 
@@ -42,66 +46,49 @@ class StrataPolicy final : public Policy {
 
   std::vector<Placement> Plan(const std::vector<ModuleView>& modules,
                               const PolicyLimits& limits) override {
-    std::vector<Placement> plan(modules.size());
+    Fill fill(modules, limits);
     std::vector<double> rate = Rates(modules, limits.now);
-    std::priority_queue<Step> heap;
-    uint64_t budget = limits.budget_bytes;
-    budget -= std::min(budget, InFlightReserve(modules));
-    uint32_t instances_left = limits.max_instances;
-    auto spend = [&](uint64_t bytes) {
-      budget -= std::min(budget, bytes);
-    };
 
     for (uint32_t i = 0; i < modules.size(); ++i) {
       const ModuleView& m = modules[i];
-      plan[i] = {m.id, Tier::kColdDisk, 0};
+      Placement& p = fill.plan[i];
+      p = {m.id, Tier::kColdDisk, 0};
       // A module's floor is not up for auction.
       if (m.min_hot > 0) {
-        plan[i].tier = Tier::kHot;
-        plan[i].target_hot = std::min(m.min_hot, instances_left);
-        instances_left -= plan[i].target_hot;
-        spend(CodeBytes(m) + plan[i].target_hot * InstanceBytes(m));
+        p.tier = Tier::kHot;
+        p.target_hot = std::min(m.min_hot, fill.instances_left);
+        fill.instances_left -= p.target_hot;
+        fill.Spend(CodeBytes(m) + p.target_hot * InstanceBytes(m));
       }
       if (rate[i] <= 0) continue;
       double idle = m.idle_s;
+      bool hot_alive = idle < Seconds(limits.hot_keep_alive);
       bool warm_alive = idle < Seconds(limits.warm_keep_alive);
-      if (plan[i].tier == Tier::kHot) {
-        PushHot(heap, m, rate[i], i, plan[i].target_hot + 1, limits);
+      if (p.tier == Tier::kHot) {
+        if (hot_alive) fill.PushHot(i, rate[i], p.target_hot + 1);
       } else if (warm_alive) {
-        // Warm saves deserialisation (or compilation, never cached) and
-        // linking on every request that would otherwise start cold.
-        double saved = std::max(m.load_s, 1e-6);
-        heap.push({rate[i] * saved / CodeBytes(m), i, 0, CodeBytes(m)});
-        PushHot(heap, m, rate[i], i, 1, limits, /*with_code=*/true);
+        fill.PushWarm(i, rate[i]);
+        if (hot_alive) fill.PushHot(i, rate[i], 1, /*with_code=*/true);
       }
     }
+    fill.Drain(rate);
 
-    while (!heap.empty()) {
-      Step step = heap.top();
-      heap.pop();
-      if (step.bytes > budget) continue;  // a smaller step may still fit
-      const ModuleView& m = modules[step.module];
-      Placement& p = plan[step.module];
-      if (step.hot_index == 0) {
-        if (p.tier <= Tier::kWarm) continue;  // hot already, with its code
-        p.tier = Tier::kWarm;
-        spend(step.bytes);
-        PushHot(heap, m, rate[step.module], step.module, 1, limits);
-        continue;
-      }
-      // Each step holds only if the module is where the step starts from.
-      bool from_cold = p.tier > Tier::kWarm;
-      if (step.with_code != from_cold || p.target_hot + 1 != step.hot_index ||
-          instances_left == 0) {
-        continue;
-      }
-      p.tier = Tier::kHot;
-      p.target_hot = step.hot_index;
-      --instances_left;
-      spend(step.bytes);
-      PushHot(heap, m, rate[step.module], step.module, step.hot_index + 1, limits);
+    // What no module that was called wants goes to those never called yet:
+    // registered, so likely to be, and otherwise their first request starts
+    // from disk. Each is offered its code and one instance, valued as the
+    // steps above at one shared rate, so they rank among themselves by time
+    // saved per byte and only ever take what is left. They are the first
+    // evicted (rate 0), and a called module's plan takes their room back.
+    std::vector<double> spare(modules.size(), 0);
+    for (uint32_t i = 0; i < modules.size(); ++i) {
+      const ModuleView& m = modules[i];
+      if (m.acquires > 0 || m.min_hot > 0) continue;
+      spare[i] = kMinRate;
+      fill.PushWarm(i, spare[i]);
+      fill.PushHot(i, spare[i], 1, /*with_code=*/true);
     }
-    return plan;
+    fill.Drain(spare);
+    return std::move(fill.plan);
   }
 
  private:
@@ -139,81 +126,114 @@ class StrataPolicy final : public Policy {
   std::vector<double> Rates(const std::vector<ModuleView>& modules,
                             std::chrono::nanoseconds now) {
     std::vector<double> rates(modules.size());
-    std::unordered_map<uint32_t, History> kept;
     for (size_t i = 0; i < modules.size(); ++i) {
       const ModuleView& m = modules[i];
-      auto it = history_.find(m.key);
-      History h = it != history_.end() ? std::move(it->second) : History{};
-      h.Observe(m, now);
+      IdleTimes& idle_times =
+          history_.try_emplace(m.key, kGapBinS, kGapRangeS).first->second;
+      idle_times.Observe(m, Seconds(now));
       double rate = m.rate_per_s;
-      rates[i] = rate < kMinRate ? 0 : rate * h.Due(m.idle_s, rate);
-      kept.emplace(m.key, std::move(h));
+      rates[i] = rate < kMinRate ? 0 : rate * Due(idle_times, m.idle_s, rate);
     }
-    history_ = std::move(kept);  // forgets removed modules
+    if (history_.size() > modules.size()) {  // forget removed modules
+      std::unordered_set<uint32_t> keys;
+      for (const ModuleView& m : modules) keys.insert(m.key);
+      std::erase_if(history_, [&](const auto& kv) { return !keys.count(kv.first); });
+    }
     return rates;
   }
 
-  // The k-th hot instance saves an instantiation for the requests that find
-  // at least k instances needed; that share shrinks with k.
-  static void PushHot(std::priority_queue<Step>& heap, const ModuleView& m,
-                      double rate, uint32_t index, uint32_t k,
-                      const PolicyLimits& limits, bool with_code = false) {
-    if (m.idle_s >= Seconds(limits.hot_keep_alive)) return;
-    if (rate <= 0 || k > HotInstancesNeeded(m, limits)) return;
-    double saved = std::max(m.instantiate_s, 1e-6) +
-                   (with_code ? std::max(m.load_s, 1e-6) : 0);
-    double value = rate * saved / k;
-    uint64_t bytes = InstanceBytes(m) + (with_code ? CodeBytes(m) : 0);
-    heap.push({value / bytes, index, k, bytes, with_code});
+  // The chance of a request within the horizon after `idle_s` idle,
+  // estimated from the idle times at least that long (with one pseudo-gap
+  // that follows a steady stream at `rate`), relative to what a steady
+  // stream gives. 1 for a module without history.
+  static double Due(const IdleTimes& idle_times, double idle_s, double rate) {
+    double steady = 1 - std::exp(-rate * kHorizonS);
+    if (idle_times.total() == 0 || steady <= 0) return 1;
+    const std::vector<uint64_t>& gaps = idle_times.counts();
+    auto from = static_cast<size_t>(std::max(0.0, idle_s) / kGapBinS);
+    auto to = static_cast<size_t>((idle_s + kHorizonS) / kGapBinS);
+    uint64_t at_least = idle_times.total(), within = 0;
+    for (size_t b = 0; b < gaps.size() && b <= to; ++b) {
+      if (b < from) at_least -= gaps[b];
+      else within += gaps[b];
+    }
+    double due = (within + steady) / (at_least + 1.0);
+    return due / steady;
   }
 
-  // What the policy remembers of a module's requests: a histogram of its
-  // idle times (the gaps between requests), observed at passes as the
-  // histogram baseline observes them: the first gap of a pass to within a
-  // pass, the others in the first bin.
-  struct History {
-    uint64_t seen = 0;  // acquires already counted
-    bool has_last = false;
-    double last_s = 0;            // the last request, on the pool's clock
-    std::vector<uint32_t> gaps;   // per kGapBinS bin, grown as needed
-    uint32_t gaps_total = 0;      // including those beyond kGapRangeS
+  // A plan in the making: the budget filled greedily from a max-heap of
+  // steps up, each valued at rate x time saved per request / bytes held.
+  struct Fill {
+    Fill(const std::vector<ModuleView>& modules, const PolicyLimits& limits)
+        : modules(modules),
+          limits(limits),
+          plan(modules.size()),
+          budget(limits.budget_bytes -
+                 std::min(limits.budget_bytes, InFlightReserve(modules))),
+          instances_left(limits.max_instances) {}
 
-    void Observe(const ModuleView& m, std::chrono::nanoseconds now) {
-      if (m.acquires <= seen) return;
-      uint64_t fresh = m.acquires - seen;
-      seen = m.acquires;
-      double last = Seconds(now) - m.idle_s;
-      if (has_last) Record(last - last_s);
-      for (uint64_t k = 1; k < fresh; ++k) Record(0);
-      has_last = true;
-      last_s = last;
+    const std::vector<ModuleView>& modules;
+    const PolicyLimits& limits;
+    std::vector<Placement> plan;
+    uint64_t budget;
+    uint32_t instances_left;
+    std::priority_queue<Step> heap;
+
+    void Spend(uint64_t bytes) { budget -= std::min(budget, bytes); }
+
+    // Warm saves deserialisation (or compilation, never cached) and linking
+    // on every request that would otherwise start cold.
+    void PushWarm(uint32_t index, double rate) {
+      const ModuleView& m = modules[index];
+      double saved = std::max(m.load_s, 1e-6);
+      heap.push({rate * saved / CodeBytes(m), index, 0, CodeBytes(m)});
     }
-    void Record(double gap_s) {
-      ++gaps_total;
-      if (gap_s >= kGapRangeS) return;
-      auto bin = static_cast<size_t>(std::max(0.0, gap_s) / kGapBinS);
-      if (bin >= gaps.size()) gaps.resize(bin + 1, 0);
-      ++gaps[bin];
+
+    // The k-th hot instance saves an instantiation for the requests that
+    // find at least k instances needed; that share shrinks with k.
+    void PushHot(uint32_t index, double rate, uint32_t k, bool with_code = false) {
+      const ModuleView& m = modules[index];
+      if (rate <= 0 || k > HotInstancesNeeded(m, limits)) return;
+      double saved = std::max(m.instantiate_s, 1e-6) +
+                     (with_code ? std::max(m.load_s, 1e-6) : 0);
+      double value = rate * saved / k;
+      uint64_t bytes = InstanceBytes(m) + (with_code ? CodeBytes(m) : 0);
+      heap.push({value / bytes, index, k, bytes, with_code});
     }
-    // The chance of a request within the horizon after `idle_s` idle,
-    // estimated from the gaps at least that long (with one pseudo-gap that
-    // follows a steady stream at `rate`), relative to what a steady stream
-    // gives. 1 for a module without history.
-    double Due(double idle_s, double rate) const {
-      double steady = 1 - std::exp(-rate * kHorizonS);
-      if (gaps_total == 0 || steady <= 0) return 1;
-      auto from = static_cast<size_t>(std::max(0.0, idle_s) / kGapBinS);
-      auto to = static_cast<size_t>((idle_s + kHorizonS) / kGapBinS);
-      uint64_t at_least = gaps_total, within = 0;
-      for (size_t b = 0; b < gaps.size(); ++b) {
-        if (b < from) at_least -= gaps[b];
-        else if (b <= to) within += gaps[b];
+
+    // Takes the steps in order of value while the budget has room; a step
+    // taken opens the module's next one.
+    void Drain(const std::vector<double>& rate) {
+      while (!heap.empty()) {
+        Step step = heap.top();
+        heap.pop();
+        if (step.bytes > budget) continue;  // a smaller step may still fit
+        Placement& p = plan[step.module];
+        if (step.hot_index == 0) {
+          if (p.tier <= Tier::kWarm) continue;  // hot already, with its code
+          p.tier = Tier::kWarm;
+          Spend(step.bytes);
+          PushHot(step.module, rate[step.module], 1);
+          continue;
+        }
+        // Each step holds only if the module is where the step starts from.
+        bool from_cold = p.tier > Tier::kWarm;
+        if (step.with_code != from_cold || p.target_hot + 1 != step.hot_index ||
+            instances_left == 0) {
+          continue;
+        }
+        p.tier = Tier::kHot;
+        p.target_hot = step.hot_index;
+        --instances_left;
+        Spend(step.bytes);
+        PushHot(step.module, rate[step.module], step.hot_index + 1);
       }
-      double due = (within + steady) / (at_least + 1.0);
-      return due / steady;
     }
   };
-  std::unordered_map<uint32_t, History> history_;  // by ModuleView::key
+
+  // What the policy remembers of each module's requests, by
+  // ModuleView::key.
+  std::unordered_map<uint32_t, IdleTimes> history_;
 };
 
 }  // namespace
