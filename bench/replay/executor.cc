@@ -73,9 +73,9 @@ class InFlight {
     std::atomic<uint64_t>& total_;
     uint64_t bytes_;
   };
-  Counted Count(const Instance& instance, uint64_t after_last_call) {
-    uint64_t resident = std::max(instance.ResidentBytes(), after_last_call);
-    return Counted(bytes_, resident + kInstanceOverheadEstimate);
+  Counted Count(uint64_t resident, uint64_t after_last_call) {
+    return Counted(bytes_, std::max(resident, after_last_call) +
+                               kInstanceOverheadEstimate);
   }
   uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
@@ -101,7 +101,7 @@ class NoneExecutor final : public Executor {
     auto instance = (*prepared)->Instantiate({});
     if (!instance.ok()) return instance.status();
     Served served{ServedFrom::kCompile, Since(start)};
-    auto counted = in_flight_.Count(**instance, 0);
+    auto counted = in_flight_.Count((*instance)->ResidentBytes(), 0);
     Status called = CallOnce(**instance, ExportOf(m), input);
     if (!called.ok()) return called;
     return served;
@@ -138,9 +138,17 @@ class InstantiateExecutor final : public Executor {
     auto instance = m.prepared->Instantiate({});
     if (!instance.ok()) return instance.status();
     Served served{ServedFrom::kWarm, Since(start)};
-    auto counted = in_flight_.Count(**instance, m.after_call.load());
+    // Page tables are read as the pool reads a fresh instance's: after the
+    // first call and one in 8 after it, and whenever memory grew; between
+    // readings, the last one stands (a new instance has no more pages).
+    uint64_t last = m.after_call.load();
+    auto counted = in_flight_.Count(last > 0 ? 0 : (*instance)->ResidentBytes(), last);
     Status called = CallOnce(**instance, m.export_name, input);
-    m.after_call.store((*instance)->ResidentBytes());
+    uint64_t sized = (*instance)->memory_bytes();
+    if (m.calls.fetch_add(1) % 8 == 0 || sized > m.sized.load()) {
+      m.sized.store(sized);
+      m.after_call.store((*instance)->ResidentBytes());
+    }
     if (!called.ok()) return called;
     return served;
   }
@@ -157,7 +165,9 @@ class InstantiateExecutor final : public Executor {
   struct Entry {
     std::string export_name;
     std::shared_ptr<const PreparedModule> prepared;
-    std::atomic<uint64_t> after_call{0};  // resident pages after the last call
+    std::atomic<uint64_t> after_call{0};  // resident pages after a call, last read
+    std::atomic<uint64_t> sized{0};       // linear memory size then
+    std::atomic<uint64_t> calls{0};
   };
   std::vector<std::unique_ptr<Entry>> modules_;
 };
