@@ -85,11 +85,16 @@ TEST(StrataPolicyTest, LeavesRoomForTheInstancesRequestsHold) {
   auto policy = MakeStrataPolicy();
   ModuleView busy = View(0, 10, 1.0, 1), other = View(1, 10, 0.5, 1);
   busy.reuse = other.reuse = false;
-  // Room for both modules' code and one instance: with the room a request
-  // needs kept free, no instance is stocked.
+  // Room for both modules' code and one instance: the room a request needs
+  // holds no code, only an instance the request would evict first.
   auto plan = policy->Plan({busy, other}, Limits(1200, 60s));
-  EXPECT_EQ(plan[0].tier, Tier::kWarm);
+  EXPECT_TRUE(Hot(plan, 0));
   EXPECT_EQ(plan[1].tier, Tier::kWarm);
+  // Room for one module's code and one instance: the code is not planned
+  // into the room a request needs, so neither module's code is kept.
+  plan = policy->Plan({busy, other}, Limits(1050, 60s));
+  EXPECT_EQ(plan[0].tier, Tier::kColdDisk);
+  EXPECT_EQ(plan[1].tier, Tier::kColdDisk);
   // Reused instances are the hot ones: nothing beyond them is reserved.
   busy.reuse = other.reuse = true;
   plan = policy->Plan({busy, other}, Limits(1200, 60s));

@@ -88,6 +88,21 @@ class StrataPolicy final : public Policy {
       fill.PushHot(i, spare[i], 1, /*with_code=*/true);
     }
     fill.Drain(spare);
+
+    // The room kept for requests in flight may still stock instances of
+    // modules whose code is held: a request that needs room evicts idle
+    // instances before any code (Reclaim), so one stocked there gives way
+    // to it and no code is lost, and a request that finds it is served hot.
+    fill.budget += fill.reserve;
+    fill.instances_only = true;
+    for (uint32_t i = 0; i < modules.size(); ++i) {
+      const Placement& p = fill.plan[i];
+      if (rate[i] > 0 && p.tier <= Tier::kWarm &&
+          modules[i].idle_s < Seconds(limits.hot_keep_alive)) {
+        fill.PushHot(i, rate[i], p.target_hot + 1);
+      }
+    }
+    fill.Drain(rate);
     return std::move(fill.plan);
   }
 
@@ -107,7 +122,8 @@ class StrataPolicy final : public Policy {
   // hot (the refill replaces the one it took); a plan that fills the budget
   // with holdings leaves it no room, and every request evicts code that a
   // later one loads again. Reserved: the instances in use on average
-  // (Little's law), and at least the largest one a request may need.
+  // (Little's law), and at least the largest one a request may need; no
+  // code is planned there, only instances a request would evict first.
   // (Reused instances are the hot ones, already in the plan.)
   static uint64_t InFlightReserve(const std::vector<ModuleView>& modules) {
     double expected = 0;
@@ -168,15 +184,17 @@ class StrataPolicy final : public Policy {
         : modules(modules),
           limits(limits),
           plan(modules.size()),
-          budget(limits.budget_bytes -
-                 std::min(limits.budget_bytes, InFlightReserve(modules))),
+          reserve(std::min(limits.budget_bytes, InFlightReserve(modules))),
+          budget(limits.budget_bytes - reserve),
           instances_left(limits.max_instances) {}
 
     const std::vector<ModuleView>& modules;
     const PolicyLimits& limits;
     std::vector<Placement> plan;
+    uint64_t reserve;  // set aside for the instances requests hold
     uint64_t budget;
     uint32_t instances_left;
+    bool instances_only = false;  // take no step that holds code
     std::priority_queue<Step> heap;
 
     void Spend(uint64_t bytes) { budget -= std::min(budget, bytes); }
@@ -208,6 +226,7 @@ class StrataPolicy final : public Policy {
         Step step = heap.top();
         heap.pop();
         if (step.bytes > budget) continue;  // a smaller step may still fit
+        if (instances_only && (step.hot_index == 0 || step.with_code)) continue;
         Placement& p = plan[step.module];
         if (step.hot_index == 0) {
           if (p.tier <= Tier::kWarm) continue;  // hot already, with its code
