@@ -129,5 +129,23 @@ TEST(StrataPolicyTest, GivesWhatIsLeftToModulesNotYetCalled) {
   EXPECT_EQ(plan[1].tier, Tier::kColdDisk);
 }
 
+// An instance that exists keeps its place against one that would have to
+// be made for a slightly more valuable module: swapping them every pass
+// would spend an instantiation each time for little.
+TEST(StrataPolicyTest, KeepsAnExistingInstanceAgainstAMarginalRival) {
+  auto policy = MakeStrataPolicy();
+  ModuleView held = View(0, 10, 1.0, 1), rival = View(1, 10, 1.2, 1);
+  held.hot = 1;
+  // Room for both modules' code and one instance.
+  auto plan = policy->Plan({held, rival}, Limits(1200, 60s));
+  EXPECT_TRUE(Hot(plan, 0));
+  EXPECT_FALSE(Hot(plan, 1));
+  // A rival worth twice as much takes it.
+  rival.rate_per_s = 2.0;
+  plan = policy->Plan({held, rival}, Limits(1200, 60s));
+  EXPECT_FALSE(Hot(plan, 0));
+  EXPECT_TRUE(Hot(plan, 1));
+}
+
 }  // namespace
 }  // namespace strata

@@ -20,6 +20,11 @@ constexpr uint64_t kUnmeasuredBytes = 64 * 1024;
 // How far ahead a holding is valued: the chance that a request comes
 // within this long, given how long the module has been idle.
 constexpr double kHorizonS = 60;
+// An instance that exists is valued this much above one that would have
+// to be made: plans a pass apart, from rates that move with every request,
+// otherwise swap marginal instances back and forth, and each swap is an
+// instantiation on the CPU that requests need.
+constexpr double kKeepBonus = 1.5;
 // Idle times are kept in bins of this width, up to kGapRangeS (the
 // histogram baseline's are 1 min up to 4 h; a horizon of a minute needs
 // finer bins).
@@ -215,6 +220,8 @@ class StrataPolicy final : public Policy {
       double saved = std::max(m.instantiate_s, 1e-6) +
                      (with_code ? std::max(m.load_s, 1e-6) : 0);
       double value = rate * saved / k;
+      uint32_t exist = m.hot + (m.reuse ? m.in_use : 0);  // a reused one returns
+      if (exist >= k) value *= kKeepBonus;
       uint64_t bytes = InstanceBytes(m) + (with_code ? CodeBytes(m) : 0);
       heap.push({value / bytes, index, k, bytes, with_code});
     }
