@@ -53,9 +53,21 @@ class StrataPolicy final : public Policy {
                               const PolicyLimits& limits) override {
     Fill fill(modules, limits);
     std::vector<double> rate = Rates(modules, limits.now);
+    PlaceCalled(fill, rate);
+    OfferSpare(fill);
+    StockReserve(fill, rate);
+    return std::move(fill.plan);
+  }
 
-    for (uint32_t i = 0; i < modules.size(); ++i) {
-      const ModuleView& m = modules[i];
+ private:
+  struct Fill;
+
+  // The modules requests have reached: floors first, then the budget by
+  // value per byte.
+  static void PlaceCalled(Fill& fill, const std::vector<double>& rate) {
+    const PolicyLimits& limits = fill.limits;
+    for (uint32_t i = 0; i < fill.modules.size(); ++i) {
+      const ModuleView& m = fill.modules[i];
       Placement& p = fill.plan[i];
       p = {m.id, Tier::kColdDisk, 0};
       // A module's floor is not up for auction.
@@ -66,9 +78,8 @@ class StrataPolicy final : public Policy {
         fill.Spend(CodeBytes(m) + p.target_hot * InstanceBytes(m));
       }
       if (rate[i] <= 0) continue;
-      double idle = m.idle_s;
-      bool hot_alive = idle < Seconds(limits.hot_keep_alive);
-      bool warm_alive = idle < Seconds(limits.warm_keep_alive);
+      bool hot_alive = m.idle_s < Seconds(limits.hot_keep_alive);
+      bool warm_alive = m.idle_s < Seconds(limits.warm_keep_alive);
       if (p.tier == Tier::kHot) {
         if (hot_alive) fill.PushHot(i, rate[i], p.target_hot + 1);
       } else if (warm_alive) {
@@ -77,41 +88,43 @@ class StrataPolicy final : public Policy {
       }
     }
     fill.Drain(rate);
+  }
 
-    // What no module that was called wants goes to those never called yet:
-    // registered, so likely to be, and otherwise their first request starts
-    // from disk. Each is offered its code and one instance, valued as the
-    // steps above at one shared rate, so they rank among themselves by time
-    // saved per byte and only ever take what is left. They are the first
-    // evicted (rate 0), and a called module's plan takes their room back.
-    std::vector<double> spare(modules.size(), 0);
-    for (uint32_t i = 0; i < modules.size(); ++i) {
-      const ModuleView& m = modules[i];
+  // What no module that was called wants goes to those never called yet:
+  // registered, so likely to be, and otherwise their first request starts
+  // from disk. Each is offered its code and one instance, valued as the
+  // steps above at one shared rate, so they rank among themselves by time
+  // saved per byte and only ever take what is left. They are the first
+  // evicted (rate 0), and a called module's plan takes their room back.
+  static void OfferSpare(Fill& fill) {
+    std::vector<double> spare(fill.modules.size(), 0);
+    for (uint32_t i = 0; i < fill.modules.size(); ++i) {
+      const ModuleView& m = fill.modules[i];
       if (m.acquires > 0 || m.min_hot > 0) continue;
       spare[i] = kMinRate;
       fill.PushWarm(i, spare[i]);
       fill.PushHot(i, spare[i], 1, /*with_code=*/true);
     }
     fill.Drain(spare);
+  }
 
-    // The room kept for requests in flight may still stock instances of
-    // modules whose code is held: a request that needs room evicts idle
-    // instances before any code (Reclaim), so one stocked there gives way
-    // to it and no code is lost, and a request that finds it is served hot.
+  // The room kept for requests in flight may still stock instances of
+  // modules whose code is held: a request that needs room evicts idle
+  // instances before any code (Reclaim), so one stocked there gives way to
+  // it and no code is lost, and a request that finds it is served hot.
+  static void StockReserve(Fill& fill, const std::vector<double>& rate) {
     fill.budget += fill.reserve;
     fill.instances_only = true;
-    for (uint32_t i = 0; i < modules.size(); ++i) {
+    for (uint32_t i = 0; i < fill.modules.size(); ++i) {
       const Placement& p = fill.plan[i];
       if (rate[i] > 0 && p.tier <= Tier::kWarm &&
-          modules[i].idle_s < Seconds(limits.hot_keep_alive)) {
+          fill.modules[i].idle_s < Seconds(fill.limits.hot_keep_alive)) {
         fill.PushHot(i, rate[i], p.target_hot + 1);
       }
     }
     fill.Drain(rate);
-    return std::move(fill.plan);
   }
 
- private:
   static double Seconds(std::chrono::nanoseconds d) {
     return std::chrono::duration<double>(d).count();
   }
