@@ -49,7 +49,7 @@ PoolMetrics Pool::Metrics() const {
     mm.held_slots = e.account.slots();
     mm.instance_bytes = e.instance_bytes;
     mm.call_growth_bytes = e.call_growth_bytes;
-    mm.instantiate_ms = e.instantiate.seconds * 1e3;
+    mm.instantiate_ms = e.InstantiateSeconds() * 1e3;
     mm.load_ms = e.load.seconds * 1e3;
     mm.compile_ms = e.compile.seconds * 1e3;
     mm.snapshot_bytes = e.snapshot.bytes;

@@ -78,7 +78,7 @@ class StrataPolicy final : public Policy {
         fill.Spend(CodeBytes(m) + p.target_hot * InstanceBytes(m));
       }
       if (rate[i] <= 0) continue;
-      bool hot_alive = m.idle_s < Seconds(limits.hot_keep_alive);
+      bool hot_alive = HotAlive(m, limits);
       bool warm_alive = m.idle_s < Seconds(limits.warm_keep_alive);
       if (p.tier == Tier::kHot) {
         if (hot_alive) fill.PushHot(i, rate[i], p.target_hot + 1);
@@ -118,7 +118,7 @@ class StrataPolicy final : public Policy {
     for (uint32_t i = 0; i < fill.modules.size(); ++i) {
       const Placement& p = fill.plan[i];
       if (rate[i] > 0 && p.tier <= Tier::kWarm &&
-          fill.modules[i].idle_s < Seconds(fill.limits.hot_keep_alive)) {
+          HotAlive(fill.modules[i], fill.limits)) {
         fill.PushHot(i, rate[i], p.target_hot + 1);
       }
     }
@@ -127,6 +127,10 @@ class StrataPolicy final : public Policy {
 
   static double Seconds(std::chrono::nanoseconds d) {
     return std::chrono::duration<double>(d).count();
+  }
+  // Idle past the hot keep-alive, a module is offered no instance.
+  static bool HotAlive(const ModuleView& m, const PolicyLimits& limits) {
+    return m.idle_s < Seconds(limits.hot_keep_alive);
   }
   static uint64_t CodeBytes(const ModuleView& m) {
     return m.code_bytes > 0 ? m.code_bytes : kUnmeasuredBytes;
@@ -184,8 +188,9 @@ class StrataPolicy final : public Policy {
     double steady = 1 - std::exp(-rate * kHorizonS);
     if (idle_times.total() == 0 || steady <= 0) return 1;
     const std::vector<uint64_t>& gaps = idle_times.counts();
-    auto from = static_cast<size_t>(std::max(0.0, idle_s) / kGapBinS);
-    auto to = static_cast<size_t>((idle_s + kHorizonS) / kGapBinS);
+    double bin_s = idle_times.bin_s();
+    auto from = static_cast<size_t>(std::max(0.0, idle_s) / bin_s);
+    auto to = static_cast<size_t>((idle_s + kHorizonS) / bin_s);
     uint64_t at_least = idle_times.total(), within = 0;
     for (size_t b = 0; b < gaps.size() && b <= to; ++b) {
       if (b < from) at_least -= gaps[b];

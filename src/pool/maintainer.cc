@@ -33,13 +33,8 @@ ModuleView ViewOf(ModuleEntry& e, uint32_t index, Nanos now) REQUIRES(e.mu) {
   v.min_hot = e.options.min_hot;
   v.max_concurrent = e.options.max_concurrent;
   v.reuse = e.options.reuse == ReuseMode::kReuse;
-  // A cold request loads the code and makes its first instance, which
-  // costs more than later ones (wasmtime builds the memory images then):
-  // that excess is part of what holding the code saves.
-  double first = e.first_instantiate.seconds;
-  v.instantiate_s = e.instantiate.seconds > 0 ? e.instantiate.seconds : first;
-  v.load_s = (e.load.seconds > 0 ? e.load.seconds : e.compile.seconds) +
-             std::max(0.0, first - v.instantiate_s);
+  v.instantiate_s = e.InstantiateSeconds();
+  v.load_s = e.LoadSeconds();
   v.compile_s = e.compile.seconds;
   v.call_s = e.call.seconds;
   // What a new instance would be charged, or what an idle one is charged if

@@ -11,6 +11,7 @@
 #ifndef STRATA_POOL_POOL_STATE_H_
 #define STRATA_POOL_POOL_STATE_H_
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -165,6 +166,18 @@ struct ModuleEntry {
   CostEstimate load GUARDED_BY(mu);
   CostEstimate compile GUARDED_BY(mu);
   CostEstimate call GUARDED_BY(mu);
+  // The cost of making an instance, and of bringing code from disk to warm.
+  // A cold request loads the code and makes its first instance, which costs
+  // more than later ones (wasmtime builds the memory images then): that
+  // excess is part of what holding the code saves.
+  double InstantiateSeconds() const REQUIRES(mu) {
+    return instantiate.seconds > 0 ? instantiate.seconds
+                                   : first_instantiate.seconds;
+  }
+  double LoadSeconds() const REQUIRES(mu) {
+    return (load.seconds > 0 ? load.seconds : compile.seconds) +
+           std::max(0.0, first_instantiate.seconds - InstantiateSeconds());
+  }
   uint64_t instance_bytes GUARDED_BY(mu) = 0;  // latest measured instance
   // The most a call has dirtied, decaying: what each lease is charged for.
   uint64_t call_growth_bytes GUARDED_BY(mu) = 0;
