@@ -242,6 +242,7 @@ class PoolExecutor final : public Executor {
       f.instantiations_background += mm.instantiations_background;
       f.instantiations_foreground += mm.instantiations_foreground;
     }
+    f.modules = std::move(m.modules);
     f.peak_hot_instances = peak_hot_.load();
     f.peak_warm_modules = peak_warm_.load();
     return f;

@@ -73,6 +73,8 @@ struct PoolFigures {
   uint64_t instantiations_background = 0, instantiations_foreground = 0;
   // Most hot instances, and most modules warm, seen at the memory samples.
   uint32_t peak_hot_instances = 0, peak_warm_modules = 0;
+  // Each module's share, to see where a policy's cold starts come from.
+  std::vector<ModuleMetrics> modules;
 };
 
 class Executor {

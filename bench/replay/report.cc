@@ -71,6 +71,21 @@ json RunJson(const RunResult& r) {
                {"evictions_per_s", r.figures.evictions * per_s},
                {"maintainer_runs", r.figures.maintainer_runs},
                {"maintainer_cpu_s", r.figures.maintainer_cpu_s}};
+  json modules = json::array();
+  for (const ModuleMetrics& m : r.figures.modules) {
+    json served;
+    for (int s = 0; s < kServedFromCount; ++s) {
+      served[ServedFromName(ServedFrom(s))] = m.served[s];
+    }
+    modules.push_back({{"name", m.name},
+                       {"served", served},
+                       {"instantiations_background", m.instantiations_background},
+                       {"instantiate_ms", m.instantiate_ms},
+                       {"load_ms", m.load_ms},
+                       {"instance_bytes", m.instance_bytes},
+                       {"code_bytes", m.code_bytes}});
+  }
+  j["pool"]["modules"] = std::move(modules);
   json timeline = json::array();
   for (const TimelinePoint& p : r.timeline) {
     timeline.push_back({{"t_s", p.t_s},
