@@ -54,9 +54,10 @@ struct ModuleCode {
 
   std::shared_ptr<const Module> module;
   memory::Charge charge;  // the image's measured resident bytes
-  // Set by the first instance made from this code: wasmtime builds a
-  // module's memory images on its first instantiation, a cost that belongs
-  // to loading the code, not to every instance.
+  // Set by the first instance made from this code, which can cost more
+  // than later ones (wasmtime fills the memory image and the new code's
+  // pages are touched for the first time): that excess belongs to loading
+  // the code, not to every instance.
   std::atomic<bool> instantiated{false};
 };
 
@@ -167,9 +168,9 @@ struct ModuleEntry {
   CostEstimate compile GUARDED_BY(mu);
   CostEstimate call GUARDED_BY(mu);
   // The cost of making an instance, and of bringing code from disk to warm.
-  // A cold request loads the code and makes its first instance, which costs
-  // more than later ones (wasmtime builds the memory images then): that
-  // excess is part of what holding the code saves.
+  // A cold request loads the code and makes its first instance, which may
+  // cost more than later ones: that excess is part of what holding the
+  // code saves.
   double InstantiateSeconds() const REQUIRES(mu) {
     return instantiate.seconds > 0 ? instantiate.seconds
                                    : first_instantiate.seconds;
