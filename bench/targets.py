@@ -15,11 +15,17 @@ across runs: each comparison is between policies of one run.
      its own).
   3. no policy's memory reading is ever above the budget.
 
+Runs of the same workload and budget with other seeds (fair_fights.sh's
+SEEDS: <run>-seed<N>) are also summed up per target: the ratio strata /
+other in each run, their median, and in how many runs the target was met.
+
 Usage: python3 bench/targets.py OUT
 """
 import glob
 import json
 import os
+import re
+import statistics
 import sys
 
 
@@ -66,6 +72,31 @@ def judge(path):
             "workload": run["workload"], "command": run["command"], "rows": rows}
 
 
+def across_seeds(results):
+    """Per workload, budget and target: the ratio in each seed's run."""
+    groups = {}
+    for r in results:
+        base = re.sub(r"-seed\d+$", "", r["run"])
+        for x in r["rows"]:
+            target = re.sub(r" \(.*\)$", "", x["target"])
+            groups.setdefault((base, target), []).append(x)
+    lines = []
+    for (base, target), rows in sorted(groups.items()):
+        if len(rows) < 2 or target.startswith("3"):
+            continue
+        ratios = [x["strata"] / x["other"] if x["other"] else float("inf")
+                  for x in rows]
+        met = sum(x["met"] for x in rows)
+        if not lines:
+            lines = ["", "across seeds (strata / other, one ratio per run):",
+                     "%-22s %-30s %-24s %7s %s" %
+                     ("run", "target", "ratios", "median", "met")]
+        lines.append("%-22s %-30s %-24s %7.2f %d of %d" %
+                     (base, target, " ".join("%.2f" % q for q in ratios),
+                      statistics.median(ratios), met, len(rows)))
+    return lines
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "bench-results/fair-fights"
     results = [judge(p) for p in sorted(glob.glob(os.path.join(out, "*", "*.json")))]
@@ -90,6 +121,7 @@ def main():
                          (r["run"], x["target"], x["strata"], x["other"], x["unit"],
                           "met" if x["met"] else "MISSED"))
     lines.append("%d of %d met" % (met, total))
+    lines += across_seeds(results)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "targets.txt"), "w") as f:
         f.write(text)
