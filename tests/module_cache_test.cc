@@ -36,10 +36,12 @@ class ModuleCacheTest : public ::testing::Test {
     return ToString(instance.value()->Call("run", {}, {}).value());
   }
 
+  // Flips the byte at `flip` (from the start; SIZE_MAX: none), then keeps
+  // the first `keep_bytes`.
   void Damage(const std::filesystem::path& path, size_t keep_bytes,
-              bool flip_last) {
+              size_t flip = SIZE_MAX) {
     Bytes file = ReadFile(path).value();
-    if (flip_last) file.back() ^= 0xff;
+    if (flip < file.size()) file[flip] ^= 0xff;
     file.resize(std::min(file.size(), keep_bytes));
     std::ofstream(path, std::ios::binary | std::ios::trunc)
         .write(reinterpret_cast<const char*>(file.data()), file.size());
@@ -73,7 +75,7 @@ TEST_F(ModuleCacheTest, CorruptedEntryIsRejectedAndRebuilt) {
   auto first = cache.LoadOrCompile("probe", bytes_);
   ASSERT_TRUE(first.ok()) << first.status();
   auto path = cache.PathFor((*first)->hash());
-  Damage(path, SIZE_MAX, /*flip_last=*/true);
+  Damage(path, SIZE_MAX, /*flip=*/100);  // in the artifact, before the trailer
 
   auto loaded = cache.Load("probe", (*first)->hash());
   ASSERT_FALSE(loaded.ok());
@@ -93,10 +95,40 @@ TEST_F(ModuleCacheTest, CorruptedEntryIsRejectedAndRebuilt) {
 TEST_F(ModuleCacheTest, TruncatedEntryIsRejected) {
   ModuleCache cache(TestEngine(), dir_);
   auto first = cache.LoadOrCompile("probe", bytes_).value();
-  Damage(cache.PathFor(first->hash()), 20, false);
+  Damage(cache.PathFor(first->hash()), 20);
   auto loaded = cache.Load("probe", first->hash());
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(cache.rejected(), 1u);
+}
+
+TEST_F(ModuleCacheTest, DamagedTrailerIsRejected) {
+  ModuleCache cache(TestEngine(), dir_);
+  auto first = cache.LoadOrCompile("probe", bytes_).value();
+  auto path = cache.PathFor(first->hash());
+  size_t size = std::filesystem::file_size(path);
+  // The trailer's length, then its magic.
+  for (size_t at : {size - 12, size - 1}) {
+    ASSERT_TRUE(cache.Store(*first).ok());
+    Damage(path, SIZE_MAX, at);
+    auto loaded = cache.Load("probe", first->hash());
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_FALSE(std::filesystem::exists(path));
+  }
+  EXPECT_EQ(cache.rejected(), 2u);
+}
+
+// A loaded module maps its entry: it keeps working after the file is
+// deleted or replaced, as a pruned or re-stored entry is.
+TEST_F(ModuleCacheTest, LoadedModuleOutlivesItsFile) {
+  ModuleCache cache(TestEngine(), dir_);
+  auto compiled = TestEngine().Compile("probe", bytes_).value();
+  ASSERT_TRUE(cache.Store(*compiled).ok());
+  auto loaded = cache.Load("probe", compiled->hash()).value();
+  EXPECT_GT(loaded->ResidentImageBytes(), 0u);
+  std::filesystem::remove(cache.PathFor(compiled->hash()));
+  EXPECT_EQ(CallProbe(*loaded), CallProbe(*compiled));
+  ASSERT_TRUE(cache.Store(*compiled).ok());
+  EXPECT_EQ(CallProbe(*loaded), CallProbe(*compiled));
 }
 
 TEST_F(ModuleCacheTest, EntryOfAnotherEngineConfigurationIsRejected) {

@@ -104,6 +104,12 @@ class Engine {
   Result<std::shared_ptr<const Module>> Deserialize(
       std::string name, std::string source_hash,
       std::span<const uint8_t> artifact);
+  // The same from a file that starts with the artifact, which wasmtime
+  // maps instead of copying: the module's code and memory images are then
+  // the file's pages (ModuleCache verifies the file first).
+  Result<std::shared_ptr<const Module>> DeserializeFile(
+      std::string name, std::string source_hash,
+      const std::filesystem::path& path);
   // Links a module against the shared Linker (WASI + host functions).
   Result<std::shared_ptr<const PreparedModule>> Prepare(
       std::shared_ptr<const Module> module);
@@ -137,6 +143,12 @@ class Engine {
  private:
   Result<std::shared_ptr<const Module>> CompileComponent(
       std::string name, std::span<const uint8_t> bytes);
+  // A module or component from whichever the artifact holds.
+  template <typename AsModule, typename AsComponent>
+  Result<std::shared_ptr<const Module>> Deserialized(std::string name,
+                                                     std::string source_hash,
+                                                     AsModule as_module,
+                                                     AsComponent as_component);
   Result<std::shared_ptr<const Module>> ComponentModule(
       std::string name, std::string hash,
       std::shared_ptr<wasmtime::component::Component> component,

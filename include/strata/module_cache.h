@@ -2,9 +2,10 @@
 //
 // An entry is keyed by the SHA-256 of the module's bytes and the engine's
 // fingerprint, and carries a checksum (XXH3-128) of its payload. Loading
-// verifies the header and the checksum before wasmtime sees a byte, so a
+// verifies the trailer and the checksum before wasmtime sees a byte, so a
 // truncated, corrupted or foreign file is rejected (and deleted), never
-// trusted.
+// trusted; then wasmtime maps the file, so a loaded module's code and
+// memory images are the file's pages in the page cache, not copies.
 //
 // Entries are content-addressed, so several modules (or pools sharing one
 // ModuleCache) may use the same file. A holder pins the entry it relies on;
@@ -26,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -101,13 +103,15 @@ class ModuleCache {
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
  private:
+  class MappedFile;
   void Unpin(const std::string& source_hash);
   Status WriteEntry(const std::filesystem::path& path, const std::string& name,
                     std::span<const uint8_t> payload);
-  // The payload of the entry at `path`, a span of `file` (which it fills).
+  // The checked payload of the entry at `path`, a span of `file` (which it
+  // maps).
   Result<std::span<const uint8_t>> ReadEntry(const std::filesystem::path& path,
                                              const std::string& name,
-                                             Bytes& file);
+                                             std::optional<MappedFile>& file);
   Status Reject(const std::filesystem::path& path, const std::string& name,
                 const Status& why);
 

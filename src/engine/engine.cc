@@ -279,20 +279,19 @@ Result<std::shared_ptr<const Module>> Engine::CompileFile(
   return Compile(path.stem().string(), *bytes);
 }
 
-Result<std::shared_ptr<const Module>> Engine::Deserialize(
-    std::string name, std::string source_hash,
-    std::span<const uint8_t> artifact) {
+template <typename AsModule, typename AsComponent>
+Result<std::shared_ptr<const Module>> Engine::Deserialized(
+    std::string name, std::string source_hash, AsModule as_module,
+    AsComponent as_component) {
   if (Status fault = CheckFault(FaultPoint::kDeserialize, name); !fault.ok()) {
     return Status(ErrorCode::kCompile,
                   "module '" + name + "': cannot deserialize: " + fault.message());
   }
   auto start = std::chrono::steady_clock::now();
-  wasmtime::Span<uint8_t> span(const_cast<uint8_t*>(artifact.data()),
-                               artifact.size());
-  auto loaded = wasmtime::Module::deserialize(*engine_, span);
+  auto loaded = as_module();
   if (!loaded) {
     // Modules and components share the cache; the artifact says which.
-    if (auto component = wasmtime::component::Component::deserialize(*engine_, span)) {
+    if (auto component = as_component()) {
       auto raw = std::make_shared<wasmtime::component::Component>(
           std::move(component.ok()));
       return ComponentModule(std::move(name), std::move(source_hash), std::move(raw),
@@ -307,6 +306,24 @@ Result<std::shared_ptr<const Module>> Engine::Deserialize(
   return std::shared_ptr<const Module>(
       std::make_shared<Module>(std::move(name), std::move(source_hash),
                                DescribeModule(*raw), raw, elapsed));
+}
+
+Result<std::shared_ptr<const Module>> Engine::Deserialize(
+    std::string name, std::string source_hash,
+    std::span<const uint8_t> artifact) {
+  wasmtime::Span<uint8_t> span(const_cast<uint8_t*>(artifact.data()),
+                               artifact.size());
+  return Deserialized(std::move(name), std::move(source_hash), [&] {
+    return wasmtime::Module::deserialize(*engine_, span);
+  }, [&] { return wasmtime::component::Component::deserialize(*engine_, span); });
+}
+
+Result<std::shared_ptr<const Module>> Engine::DeserializeFile(
+    std::string name, std::string source_hash,
+    const std::filesystem::path& path) {
+  return Deserialized(std::move(name), std::move(source_hash), [&] {
+    return wasmtime::Module::deserialize_file(*engine_, path.string());
+  }, [&] { return wasmtime::component::Component::deserialize_file(*engine_, path.string()); });
 }
 
 Result<std::shared_ptr<const PreparedModule>> Engine::Prepare(

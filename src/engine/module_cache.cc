@@ -1,9 +1,13 @@
 #include "strata/module_cache.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -15,13 +19,26 @@
 namespace strata {
 namespace {
 
-// Layout: magic | u32 fingerprint length | fingerprint | 16-byte XXH3-128
-// of the payload | u64 payload length | payload (wasmtime's artifact, or a
-// snapshot's module). The checksum catches a torn or corrupted file, not a
-// forger (whoever can write the cache directory can write code), and it is
-// checked on every load from disk, so it is xxHash rather than SHA-256.
-constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'A', 'C', '2'};
+// Layout: payload (wasmtime's artifact, or a snapshot's module) | trailer:
+// u32 fingerprint length | fingerprint | 16-byte XXH3-128 of the payload |
+// u64 payload length | u32 trailer length | magic.
+//
+// The payload comes first so that wasmtime maps a compiled entry straight
+// from its file (Module::deserialize_file): its code and its memory images
+// are then pages of the file in the page cache, where a copy in memory
+// would be read, copied into wasmtime's mapping and copied again into a
+// memfd per memory image on the first instantiation. wasmtime reads the
+// ELF image by its own offsets and ignores the trailer after it.
+//
+// The checksum catches a torn or corrupted file, not a forger (whoever can
+// write the cache directory can write code), and it is checked on every
+// load from disk, so it is xxHash rather than SHA-256. Entries are only
+// ever replaced by rename, never written in place, so a file that a loaded
+// module maps does not change under it.
+constexpr char kMagic[8] = {'S', 'T', 'R', 'A', 'T', 'A', 'C', '3'};
 constexpr size_t kChecksumBytes = 16;
+// What ends every trailer: its length and the magic.
+constexpr size_t kTailBytes = 4 + sizeof kMagic;
 
 std::array<uint8_t, kChecksumBytes> Checksum(std::span<const uint8_t> payload) {
   XXH128_canonical_t canonical;
@@ -41,36 +58,82 @@ uint64_t GetU64(const uint8_t* p, int bytes) {
   return v;
 }
 
+Bytes Trailer(std::span<const uint8_t> payload, const std::string& fingerprint) {
+  Bytes trailer;
+  PutU64(trailer, fingerprint.size(), 4);
+  trailer.insert(trailer.end(), fingerprint.begin(), fingerprint.end());
+  auto checksum = Checksum(payload);
+  trailer.insert(trailer.end(), checksum.begin(), checksum.end());
+  PutU64(trailer, payload.size(), 8);
+  PutU64(trailer, trailer.size() + kTailBytes, 4);
+  trailer.insert(trailer.end(), kMagic, kMagic + sizeof kMagic);
+  return trailer;
+}
+
 // The payload of a well-formed entry for `fingerprint`, or an explanation.
-Result<std::span<const uint8_t>> ParseEntry(const Bytes& file,
+Result<std::span<const uint8_t>> ParseEntry(std::span<const uint8_t> file,
                                             const std::string& fingerprint) {
   auto bad = [](std::string why) {
     return Status(ErrorCode::kIo, "invalid cache entry: " + why);
   };
-  size_t pos = 0;
-  auto need = [&](size_t n) { return file.size() - pos >= n; };
-  if (!need(sizeof kMagic) || std::memcmp(file.data(), kMagic, sizeof kMagic))
+  if (file.size() < kTailBytes ||
+      std::memcmp(file.data() + file.size() - sizeof kMagic, kMagic, sizeof kMagic))
     return bad("bad magic");
-  pos += sizeof kMagic;
-  if (!need(4)) return bad("truncated header");
+  uint64_t trailer_len = GetU64(file.data() + file.size() - kTailBytes, 4);
+  if (trailer_len < 4 + kChecksumBytes + 8 + kTailBytes || trailer_len > file.size())
+    return bad("truncated trailer");
+  size_t pos = file.size() - trailer_len;
   uint64_t fp_len = GetU64(&file[pos], 4);
   pos += 4;
-  if (!need(fp_len) ||
-      std::string(file.begin() + pos, file.begin() + pos + fp_len) != fingerprint)
+  if (fp_len != trailer_len - (4 + kChecksumBytes + 8 + kTailBytes) ||
+      std::string_view(reinterpret_cast<const char*>(&file[pos]), fp_len) != fingerprint)
     return bad("built by another engine configuration");
   pos += fp_len;
-  if (!need(kChecksumBytes + 8)) return bad("truncated header");
   const uint8_t* checksum = &file[pos];
   uint64_t len = GetU64(&file[pos + kChecksumBytes], 8);
-  pos += kChecksumBytes + 8;
-  if (file.size() - pos != len) return bad("payload length mismatch");
-  std::span<const uint8_t> payload(&file[pos], len);
+  if (len != file.size() - trailer_len) return bad("payload length mismatch");
+  std::span<const uint8_t> payload = file.first(len);
   if (std::memcmp(Checksum(payload).data(), checksum, kChecksumBytes) != 0)
     return bad("checksum mismatch");
   return payload;
 }
 
 }  // namespace
+
+// A cache file mapped read-only for as long as it is checked.
+class ModuleCache::MappedFile {
+ public:
+  static Result<MappedFile> Open(const std::filesystem::path& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status(ErrorCode::kNotFound, std::strerror(errno));
+    struct stat st {};
+    void* data = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+      data = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                  fd, 0);
+    }
+    int err = errno;
+    close(fd);
+    if (data == MAP_FAILED) {
+      // An empty file is a truncated entry, not a missing one.
+      if (st.st_size == 0) return MappedFile(nullptr, 0);
+      return Status(ErrorCode::kNotFound, std::strerror(err));
+    }
+    return MappedFile(static_cast<const uint8_t*>(data), static_cast<size_t>(st.st_size));
+  }
+  MappedFile(MappedFile&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+  }
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+
+ private:
+  MappedFile(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  const uint8_t* data_;
+  size_t size_;
+};
 
 ModuleCache::ModuleCache(Engine& engine, std::filesystem::path dir,
                          Options options)
@@ -146,15 +209,7 @@ Status ModuleCache::WriteEntry(const std::filesystem::path& path,
                                       "': cannot write cache entry: " +
                                       fault.message());
   }
-  const std::string& fp = engine_.fingerprint();
-  Bytes file(kMagic, kMagic + sizeof kMagic);
-  PutU64(file, fp.size(), 4);
-  file.insert(file.end(), fp.begin(), fp.end());
-  auto checksum = Checksum(payload);
-  file.insert(file.end(), checksum.begin(), checksum.end());
-  PutU64(file, payload.size(), 8);
-  file.insert(file.end(), payload.begin(), payload.end());
-
+  Bytes trailer = Trailer(payload, engine_.fingerprint());
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   auto tmp = path;
@@ -162,8 +217,10 @@ Status ModuleCache::WriteEntry(const std::filesystem::path& path,
          std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(file.data()),
-              static_cast<std::streamsize>(file.size()));
+    out.write(reinterpret_cast<const char*>(payload.data()),
+              static_cast<std::streamsize>(payload.size()));
+    out.write(reinterpret_cast<const char*>(trailer.data()),
+              static_cast<std::streamsize>(trailer.size()));
     out.close();  // flushes: a full disk fails here, not at the write
     if (!out) {
       std::filesystem::remove(tmp, ec);
@@ -183,7 +240,8 @@ Status ModuleCache::WriteEntry(const std::filesystem::path& path,
 }
 
 Result<std::span<const uint8_t>> ModuleCache::ReadEntry(
-    const std::filesystem::path& path, const std::string& name, Bytes& file) {
+    const std::filesystem::path& path, const std::string& name,
+    std::optional<MappedFile>& file) {
   if (Status fault = engine_.CheckFault(FaultPoint::kCacheRead, name);
       !fault.ok()) {
     return Status(ErrorCode::kNotFound, "module '" + name +
@@ -191,14 +249,14 @@ Result<std::span<const uint8_t>> ModuleCache::ReadEntry(
                                             path.string() + "': " +
                                             fault.message());
   }
-  auto read = ReadFile(path);
-  if (!read.ok()) {
+  auto mapped = MappedFile::Open(path);
+  if (!mapped.ok()) {
     return Status(ErrorCode::kNotFound, "module '" + name +
                                             "': no cache entry at '" +
                                             path.string() + "'");
   }
-  file = std::move(*read);
-  auto payload = ParseEntry(file, engine_.fingerprint());
+  file.emplace(std::move(*mapped));
+  auto payload = ParseEntry(file->bytes(), engine_.fingerprint());
   if (!payload.ok()) return Reject(path, name, payload.status());
   return payload;
 }
@@ -216,10 +274,13 @@ Status ModuleCache::Reject(const std::filesystem::path& path,
 Result<std::shared_ptr<const Module>> ModuleCache::Load(
     const std::string& name, const std::string& source_hash) {
   auto path = PathFor(source_hash);
-  Bytes file;
-  auto payload = ReadEntry(path, name, file);
-  if (!payload.ok()) return payload.status();
-  auto module = engine_.Deserialize(name, source_hash, *payload);
+  {
+    std::optional<MappedFile> file;
+    auto payload = ReadEntry(path, name, file);
+    if (!payload.ok()) return payload.status();
+  }
+  // Checked; wasmtime maps the file itself (see the layout above).
+  auto module = engine_.DeserializeFile(name, source_hash, path);
   if (!module.ok()) return Reject(path, name, module.status());
   return module;
 }
@@ -235,7 +296,7 @@ Status ModuleCache::StoreSnapshot(const std::string& key, const std::string& nam
 
 Result<Bytes> ModuleCache::LoadSnapshot(const std::string& key,
                                         const std::string& name) {
-  Bytes file;
+  std::optional<MappedFile> file;
   auto payload = ReadEntry(SnapshotPathFor(key), name, file);
   if (!payload.ok()) return payload.status();
   return Bytes(payload->begin(), payload->end());

@@ -72,7 +72,11 @@ uint64_t PrivateResidentBytes(const void* base, size_t len) {
 }
 
 uint64_t ResidentBytes(const void* base, size_t len) {
-  return PagemapBytes(base, len, [](uint64_t) { return true; });
+  if (base == nullptr || len == 0) return 0;
+  const size_t page = PageSize();
+  uintptr_t start = reinterpret_cast<uintptr_t>(base) & ~(page - 1);
+  uintptr_t end = reinterpret_cast<uintptr_t>(base) + len;
+  return MincoreBytes(start, (end - start + page - 1) / page);
 }
 
 uint64_t ProcessRssBytes() {

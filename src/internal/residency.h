@@ -15,8 +15,10 @@ namespace strata::internal {
 // clean shared pages, when pagemap is unavailable.
 uint64_t PrivateResidentBytes(const void* base, size_t len);
 
-// Bytes of [base, base + len) that are resident, private or shared (for a
-// module's compiled image, which may be a private copy or a file mapping).
+// Bytes of [base, base + len) that are in memory, private or shared (for a
+// module's compiled image, a private copy or a mapping of its cache file:
+// mincore(2) counts a file's pages in the page cache whether or not this
+// process has touched them yet).
 uint64_t ResidentBytes(const void* base, size_t len);
 
 // The process's resident set size in bytes (/proc/self/statm).
