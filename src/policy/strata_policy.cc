@@ -18,16 +18,22 @@ constexpr double kMinRate = 1e-3;
 // still checked against measured bytes by the pool.
 constexpr uint64_t kUnmeasuredBytes = 64 * 1024;
 // How far ahead a holding is valued: the chance that a request comes
-// within this long, given how long the module has been idle.
-constexpr double kHorizonS = 60;
+// within this long, given how long the module has been idle. A due module
+// weighs like one called once per horizon, so a shorter horizon holds its
+// instance nearer the call and gives the memory to others before that.
+// Plans are redone every maintain_interval (5 s) and after serves below
+// hot, so it need cover little more than the idle times' own uncertainty
+// (three 10 s bins). 60 s held memory for periodic modules long before
+// their calls (docs/BENCHMARKS.md, "What changed in strata").
+constexpr double kHorizonS = 30;
 // An instance that exists is valued this much above one that would have
 // to be made: plans a pass apart, from rates that move with every request,
 // otherwise swap marginal instances back and forth, and each swap is an
 // instantiation on the CPU that requests need.
 constexpr double kKeepBonus = 1.5;
 // Idle times are kept in bins of this width, up to kGapRangeS (the
-// histogram baseline's are 1 min up to 4 h; a horizon of a minute needs
-// finer bins).
+// histogram baseline's are 1 min up to 4 h; a horizon of half a minute
+// needs finer bins).
 constexpr double kGapBinS = 10;
 constexpr double kGapRangeS = 3600;
 
