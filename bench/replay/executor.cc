@@ -52,31 +52,39 @@ std::string ExportOf(const WorkloadModule& m) {
 }
 
 // The instances an executor without a pool has in flight, counted as the
-// pool's ledger counts a leased one for as long as a request holds it: its
-// resident pages, at least as many as the module's last instance had after
-// its call (the ledger's allowance for what a call dirties), plus the
-// engine's overhead estimate. So its memory readings show what it really
-// holds, not only its code.
+// pool's ledger counts a leased one: from before its start-up runs (which
+// dirties its pages) until the request lets it go; its resident pages, at
+// least as many as the module's last instance had after its call (the
+// ledger's allowance for what a call dirties), plus the engine's overhead
+// estimate. So its memory readings show what it really holds, not only its
+// code.
 class InFlight {
  public:
   class Counted {
    public:
-    Counted(std::atomic<uint64_t>& total, uint64_t bytes)
-        : total_(total), bytes_(bytes) {
-      total_.fetch_add(bytes_, std::memory_order_relaxed);
+    Counted(std::atomic<uint64_t>& total, uint64_t bytes) : total_(total) {
+      Grow(bytes);
     }
     ~Counted() { total_.fetch_sub(bytes_, std::memory_order_relaxed); }
     Counted(const Counted&) = delete;
     Counted& operator=(const Counted&) = delete;
 
+    // Counts at least `instance_bytes` (plus the overhead) from now on: an
+    // instance counted before it existed, once its size is known.
+    void Grow(uint64_t instance_bytes) {
+      uint64_t bytes = instance_bytes + kInstanceOverheadEstimate;
+      if (bytes <= bytes_) return;
+      total_.fetch_add(bytes - bytes_, std::memory_order_relaxed);
+      bytes_ = bytes;
+    }
+
    private:
     std::atomic<uint64_t>& total_;
-    uint64_t bytes_;
+    uint64_t bytes_ = 0;
   };
-  Counted Count(uint64_t resident, uint64_t after_last_call) {
-    return Counted(bytes_, std::max(resident, after_last_call) +
-                               kInstanceOverheadEstimate);
-  }
+  // An instance about to be made, of `instance_bytes` as far as known (0
+  // before a module's first call): Grow it once the instance exists.
+  Counted Count(uint64_t instance_bytes) { return Counted(bytes_, instance_bytes); }
   uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
@@ -98,10 +106,11 @@ class NoneExecutor final : public Executor {
     if (!module.ok()) return module.status();
     auto prepared = engine_.Prepare(*module);
     if (!prepared.ok()) return prepared.status();
+    auto counted = in_flight_.Count(0);
     auto instance = (*prepared)->Instantiate({});
     if (!instance.ok()) return instance.status();
     Served served{ServedFrom::kCompile, Since(start)};
-    auto counted = in_flight_.Count((*instance)->ResidentBytes(), 0);
+    counted.Grow((*instance)->ResidentBytes());
     Status called = CallOnce(**instance, ExportOf(m), input);
     if (!called.ok()) return called;
     return served;
@@ -135,14 +144,15 @@ class InstantiateExecutor final : public Executor {
   Result<Served> Serve(uint32_t i, std::span<const uint8_t> input) override {
     auto start = SteadyClock::now();
     Entry& m = *modules_[i];
-    auto instance = m.prepared->Instantiate({});
-    if (!instance.ok()) return instance.status();
-    Served served{ServedFrom::kWarm, Since(start)};
     // Page tables are read as the pool reads a fresh instance's: after the
     // first call and one in 8 after it, and whenever memory grew; between
     // readings, the last one stands (a new instance has no more pages).
     uint64_t last = m.after_call.load();
-    auto counted = in_flight_.Count(last > 0 ? 0 : (*instance)->ResidentBytes(), last);
+    auto counted = in_flight_.Count(last);
+    auto instance = m.prepared->Instantiate({});
+    if (!instance.ok()) return instance.status();
+    Served served{ServedFrom::kWarm, Since(start)};
+    if (last == 0) counted.Grow((*instance)->ResidentBytes());
     Status called = CallOnce(**instance, m.export_name, input);
     uint64_t sized = (*instance)->memory_bytes();
     if (m.calls.fetch_add(1) % 8 == 0 || sized > m.sized.load()) {
