@@ -101,6 +101,36 @@ TEST_F(LedgerTest, WaiterTimesOutOnTheClockNotOnRealTime) {
   EXPECT_EQ(t.waiting, 0u);
 }
 
+TEST_F(LedgerTest, WaiterReclaimsAgainWhenAHoldingTurnsIdleUnreleased) {
+  // A holding can become reclaimable with no release to wake the line
+  // (code that a failed instantiation had pinned): the waiter asks again,
+  // rather than waiting out its deadline while nothing else runs.
+  Ledger ledger({1000, 4}, clock_);
+  Account a("a"), b("b");
+  Charge pinned_code = ledger.TryReserve(a, {800, 1});
+  std::atomic<bool> pinned{true};
+  std::atomic<bool> done{false};
+  Status result;
+  std::thread waiter([&] {
+    auto r = ledger.Reserve(b, {500, 1}, In(1s), [&](const Need&) {
+      if (pinned) return false;
+      pinned_code.Release();
+      return true;
+    });
+    result = r.status();
+    done = true;
+  });
+  ASSERT_TRUE(Eventually([&] { return ledger.waiting() == 1; }));
+  pinned = false;  // idle now, but nothing was released
+  clock_->Advance(5ms);
+  bool granted_early = Eventually([&] { return done.load(); });
+  if (!granted_early) clock_->Advance(1s);  // unblock it, to fail cleanly
+  waiter.join();
+  EXPECT_TRUE(granted_early);
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ(ledger.totals().wait_timeouts, 0u);
+}
+
 TEST_F(LedgerTest, ReleaseHandsCapacityToTheOldestWaiterFirst) {
   Ledger ledger({1000, 8}, clock_);
   Account a("a"), big("big"), small("small");

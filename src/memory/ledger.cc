@@ -13,6 +13,11 @@ using internal::MutexLock;
 // round frees at least one holding, so this only bounds a reserver that
 // keeps losing freed capacity to others.
 constexpr int kReclaimRounds = 64;
+// How often a waiter asks the pool to reclaim again. Holdings can turn idle
+// with nobody freeing them for the line (code that a failed instantiation
+// had pinned, say); without asking again, a waiter whose first reclaim came
+// too early would wait out its deadline while nothing else runs.
+constexpr std::chrono::milliseconds kReclaimRetry{5};
 
 std::string Mib(uint64_t bytes) {
   char text[32];
@@ -91,6 +96,12 @@ Charge Ledger::TryReserve(Account& account, Need need) {
   return Charge(this, &account, need);
 }
 
+Need Ledger::ShortfallLocked(const Need& need) const {
+  return {held_bytes_ + need.bytes -
+              std::min(held_bytes_ + need.bytes, limits_.budget_bytes),
+          slots_ + need.slots - std::min(slots_ + need.slots, limits_.max_slots)};
+}
+
 Result<Charge> Ledger::Reserve(Account& account, Need need,
                                Clock::Duration deadline,
                                const Reclaimer& reclaim) {
@@ -106,10 +117,7 @@ Result<Charge> Ledger::Reserve(Account& account, Need need,
       return Charge(this, &account, need);
     }
     if (!reclaim || round == kReclaimRounds) break;
-    Need shortfall{
-        held_bytes_ + need.bytes -
-            std::min(held_bytes_ + need.bytes, limits_.budget_bytes),
-        slots_ + need.slots - std::min(slots_ + need.slots, limits_.max_slots)};
+    Need shortfall = ShortfallLocked(need);
     lock.Unlock();
     bool freed = reclaim(shortfall);
     lock.Lock();
@@ -137,10 +145,21 @@ Result<Charge> Ledger::Reserve(Account& account, Need need,
     reclaim(shortfall);
     lock.Lock();
   }
-  waiter.cv.WaitUntil(lock, *clock_, deadline,
-                      [&]() NO_THREAD_SAFETY_ANALYSIS {
-                        return waiter.granted || closed_;
-                      });
+  auto woken = [&]() NO_THREAD_SAFETY_ANALYSIS {
+    return waiter.granted || closed_;
+  };
+  while (!waiter.cv.WaitUntil(
+      lock, *clock_,
+      reclaim ? std::min(deadline, Clock::SaturatingAdd(clock_->Now(), kReclaimRetry))
+              : deadline,
+      woken)) {
+    if (!reclaim || clock_->Now() >= deadline) break;
+    // What it frees is granted in line order (Release, GrantLocked).
+    Need shortfall = ShortfallLocked(need);
+    lock.Unlock();
+    reclaim(shortfall);
+    lock.Lock();
+  }
   // GrantLocked took the capacity for us before waking us.
   if (waiter.granted) return Charge(this, &account, need);
   line_.erase(std::find(line_.begin(), line_.end(), &waiter));

@@ -125,7 +125,8 @@ class Ledger {
   // past the line); otherwise an empty charge. Never blocks.
   Charge TryReserve(Account& account, Need need) EXCLUDES(mu_);
   // TryReserve, else reclaim and retry, else wait in line until `deadline`
-  // (on the ledger's clock). kMemoryLimit or kPoolExhausted name the
+  // (on the ledger's clock), asking `reclaim` again every few milliseconds
+  // while it waits. kMemoryLimit or kPoolExhausted name the
   // account, the need and the limit; kShutdown once Close() was called.
   Result<Charge> Reserve(Account& account, Need need, Clock::Duration deadline,
                          const Reclaimer& reclaim) EXCLUDES(mu_);
@@ -167,6 +168,8 @@ class Ledger {
   void GiveBackLocked(Account& account, Need need) REQUIRES(mu_);
   // Hands freed capacity to the oldest waiters it satisfies, in order.
   void GrantLocked() REQUIRES(mu_);
+  // What `need` lacks beyond the free capacity, ignoring the line.
+  Need ShortfallLocked(const Need& need) const REQUIRES(mu_);
   bool Grow(Account& account, uint64_t bytes) EXCLUDES(mu_);
   void Give(Account& account, Need need) EXCLUDES(mu_);
   Status Refusal(const Account& account, Need need, bool waited) const
