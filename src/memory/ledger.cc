@@ -136,29 +136,24 @@ Result<Charge> Ledger::Reserve(Account& account, Need need,
   line_.push_back(&waiter);
   waiting_.store(static_cast<uint32_t>(line_.size()));
   ++waits_;
-  if (reclaim) {
-    // A holding that went idle after our last reclaim, but before we were
-    // in line to be seen (waiting() > 0) by whoever idled it, is freed now;
-    // what it frees is granted in line order.
-    Need shortfall{need.bytes, need.slots};
-    lock.Unlock();
-    reclaim(shortfall);
-    lock.Lock();
-  }
   auto woken = [&]() NO_THREAD_SAFETY_ANALYSIS {
     return waiter.granted || closed_;
   };
-  while (!waiter.cv.WaitUntil(
-      lock, *clock_,
-      reclaim ? std::min(deadline, Clock::SaturatingAdd(clock_->Now(), kReclaimRetry))
-              : deadline,
-      woken)) {
+  // Reclaim once more now that we are in line: a holding that went idle
+  // after our last reclaim, but before whoever idled it could see us
+  // (waiting() > 0), is freed now. Then again every kReclaimRetry, for the
+  // shortfall as it stands. What a reclaim frees is granted in line order.
+  for (Need ask = need;; ask = ShortfallLocked(need)) {
+    if (reclaim) {
+      lock.Unlock();
+      reclaim(ask);
+      lock.Lock();
+    }
+    Clock::Duration until =
+        reclaim ? std::min(deadline, Clock::SaturatingAdd(clock_->Now(), kReclaimRetry))
+                : deadline;
+    if (waiter.cv.WaitUntil(lock, *clock_, until, woken)) break;
     if (!reclaim || clock_->Now() >= deadline) break;
-    // What it frees is granted in line order (Release, GrantLocked).
-    Need shortfall = ShortfallLocked(need);
-    lock.Unlock();
-    reclaim(shortfall);
-    lock.Lock();
   }
   // GrantLocked took the capacity for us before waking us.
   if (waiter.granted) return Charge(this, &account, need);
