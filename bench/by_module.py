@@ -75,9 +75,11 @@ def main():
 
     print("by calls per module: modules, then cold starts and estimated "
           f"cost (s) of {args.a} / {args.b}:")
-    for low, high in BANDS:
-        members = [n for n in a.keys() & b.keys()
-                   if calls(b[n]) > 0 and band(calls(b[n])) == (low, high)]
+    by_band = {bounds: [] for bounds in BANDS}
+    for n in a.keys() & b.keys():
+        if calls(b[n]) > 0:
+            by_band[band(calls(b[n]))].append(n)
+    for (low, high), members in by_band.items():
         label = f"{low}-{high}" if high else f"{low}+"
         print(f"  {label:<8}{len(members):>5}"
               f"{sum(below_hot(a[n]) for n in members):>8} /"
