@@ -1,7 +1,10 @@
 // The pool's life around requests: shutdown with waiters, leases that
 // outlive their pool, and the events the maintainer reacts to, on the real
 // engine with the background threads running.
+#include <sched.h>
+
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -57,6 +60,29 @@ TEST(PoolLifecycleTest, ShutdownWakesWaitersAndLeasesOutliveThePool) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(ToString(*out), "after");
   { Lease gone = std::move(*held); }
+}
+
+// The process's threads the scheduler runs as SCHED_BATCH.
+int BatchThreads() {
+  int batch = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    pid_t tid = std::stoi(task.path().filename().string());
+    if (sched_getscheduler(tid) == SCHED_BATCH) ++batch;
+  }
+  return batch;
+}
+
+// A request that queues a refill must not wait for it: the background
+// threads (refill, load, maintenance, drops) never preempt on wake-up.
+TEST(PoolLifecycleTest, BackgroundThreadsYieldToRequests) {
+  int before = BatchThreads();
+  auto pool = MakePool({}, std::make_shared<Recorder>());
+  ASSERT_TRUE(Eventually([&] { return BatchThreads() == before + 4; }))
+      << BatchThreads() - before << " of 4 background threads are SCHED_BATCH";
+  // Requests run at the caller's own policy.
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
+  pool.reset();
+  EXPECT_EQ(BatchThreads(), before);
 }
 
 TEST(PoolLifecycleTest, AcquireAfterShutdownFailsClearly) {

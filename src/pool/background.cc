@@ -4,6 +4,7 @@
 // reach listeners outside every lock.
 #include <cstdio>
 
+#include "internal/background_thread.h"
 #include "pool/pool_internal.h"
 
 namespace strata {
@@ -243,18 +244,26 @@ void PoolState::QueueLoad(std::shared_ptr<ModuleEntry> entry) {
 
 void StartBackground(PoolState& s) {
   s.refiller = std::thread([&s] {
+    internal::MarkBackgroundThread();
     WorkLoop(s.refills, [&s](const auto& e) { return RefillOne(s, e); });
   });
   s.loader = std::thread([&s] {
+    internal::MarkBackgroundThread();
     WorkLoop(s.loads, [&s](const auto& e) {
       LoadOne(s, e);
       return false;
     });
   });
   if (s.options.maintainer_thread) {
-    s.maintainer = std::thread([&s] { MaintainerLoop(s); });
+    s.maintainer = std::thread([&s] {
+      internal::MarkBackgroundThread();
+      MaintainerLoop(s);
+    });
   }
-  s.reaper_thread = std::thread([&s] { s.reaper.Run(s); });
+  s.reaper_thread = std::thread([&s] {
+    internal::MarkBackgroundThread();
+    s.reaper.Run(s);
+  });
 }
 
 void StopBackground(PoolState& s) {
