@@ -2,7 +2,8 @@
 // requests wake them for. On Linux a freshly woken thread usually preempts
 // the one that woke it, so a request that queued a refill waited for that
 // refill's instantiation on its own core before its acquire returned (a
-// fresh-mode hot acquire under load: 70-90 us instead of ~10).
+// fresh-mode hot acquire under load: a mean of ~60 us instead of ~14;
+// docs/BENCHMARKS.md, "What changed in strata").
 #ifndef STRATA_INTERNAL_BACKGROUND_THREAD_H_
 #define STRATA_INTERNAL_BACKGROUND_THREAD_H_
 
