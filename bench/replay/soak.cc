@@ -34,9 +34,10 @@ struct RequestKind {
   bool misbehaving = false;
   bool echo = false;  // the output must equal the input
   int weight = 1;
-  // A well-behaved call under a misbehaving module's 20 ms deadline: on a
-  // machine starved of cores that deadline may pass while the thread waits
-  // to run, which is the deadline working, not a lost request.
+  // A call under a misbehaving module's 20 ms deadline: on a machine
+  // starved of cores that deadline may pass while the thread waits to run
+  // (a call that takes microseconds), which is the deadline working, not a
+  // lost request. Counted, and only a few may (see Check).
   bool may_time_out = false;
 };
 
@@ -102,12 +103,15 @@ std::vector<RequestKind> Kinds(const std::vector<Bytes>& pages) {
       {"misbehave-reuse", "recurse", {{}}, {E::kTrap}, true, false, 1},
       {"misbehave", "exit", {{}}, {E::kGuestExit}, true, false, 1},
       {"misbehave-reuse", "big", {{}}, {E::kOutputTooLarge}, true, false, 1},
-      {"misbehave-reuse", "echo", {ToBytes("fine")}, {}, false, true, 2, true},
+      {"misbehave-reuse", "echo", {ToBytes("fine")}, {}, false, true, 2},
       {"init-trap", "run", {{}}, {E::kTrap}, true, false, 1},
   };
   for (uint32_t i = 0; i < 8; ++i) {
     kinds.push_back({(i < 2 ? "heavy-" : "synth-") + std::to_string(i), "run",
                      {ToBytes("soak")}, {}, false, false, i < 2 ? 6 : 3});
+  }
+  for (RequestKind& kind : kinds) {
+    kind.may_time_out = kind.module.starts_with("misbehave");
   }
   return kinds;
 }
@@ -290,6 +294,7 @@ class Soak {
     served_.fetch_add(1);
     const Bytes& input = kind.inputs[rng() % kind.inputs.size()];
     if (kind.misbehaving) misbehaving_.fetch_add(1);
+    if (kind.may_time_out) deadline_calls_.fetch_add(1);
     auto out = lease->Call(kind.export_name, input);
     if (out.ok()) {
       if (!kind.allowed.empty()) {
@@ -301,9 +306,12 @@ class Soak {
       }
     } else {
       ErrorCode code = out.status().code();
-      bool allowed = std::find(kind.allowed.begin(), kind.allowed.end(), code) !=
-                         kind.allowed.end() ||
-                     (kind.may_time_out && code == ErrorCode::kDeadlineExceeded);
+      bool expected = std::find(kind.allowed.begin(), kind.allowed.end(), code) !=
+                      kind.allowed.end();
+      bool starved = !expected && kind.may_time_out &&
+                     code == ErrorCode::kDeadlineExceeded;
+      if (starved) starved_.fetch_add(1);
+      bool allowed = expected || starved;
       if (!allowed || !Clear(out.status(), module)) {
         Unexpected(out.status().ToString());
       } else {
@@ -434,6 +442,13 @@ class Soak {
     add("every request got a result or a clear error", unexpected == 0,
         std::to_string(unexpected) + " unexpected outcomes" +
             (first_unexpected_.empty() ? "" : "; first: " + first_unexpected_));
+    // A few calls may miss a 20 ms deadline while their thread waits for a
+    // core; many would mean calls that should end at once do not.
+    uint64_t starved = starved_.load(), deadline_calls = deadline_calls_.load();
+    add("calls under a 20 ms deadline rarely miss it for want of a core",
+        starved * 100 <= deadline_calls,
+        std::to_string(starved) + " of " + std::to_string(deadline_calls) +
+            " timed out where another outcome was expected (at most 1%)");
     bool balanced = m.used_bytes == 0 && m.ledger.slots == 0 &&
                     m.ledger.violations == 0 &&
                     r.peak_held_bytes <= m.ledger.budget_bytes;
@@ -473,6 +488,9 @@ class Soak {
   std::unique_ptr<Pool> pool_;
   std::atomic<uint64_t> requests_{0}, served_{0}, acquire_errors_{0},
       misbehaving_{0};
+  // Calls under the 20 ms deadline, and those of them that timed out where
+  // another outcome was expected (RequestKind::may_time_out).
+  std::atomic<uint64_t> deadline_calls_{0}, starved_{0};
   uint64_t failed_ = 0;  // acquire_errors_ when the metrics were taken
   SteadyTime end_;
   std::mutex phase_mu_;
