@@ -102,6 +102,16 @@ void WorkLoop(WorkQueue& queue, Work work) {
   }
 }
 
+// Every pool thread does work that requests wake it for: none may preempt
+// the request that woke it (internal/background_thread.h).
+template <typename Work>
+std::thread BackgroundThread(Work work) {
+  return std::thread([work = std::move(work)] {
+    internal::MarkBackgroundThread();
+    work();
+  });
+}
+
 void JoinUnlessSelf(std::thread& t) {
   if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
 }
@@ -243,27 +253,19 @@ void PoolState::QueueLoad(std::shared_ptr<ModuleEntry> entry) {
 }
 
 void StartBackground(PoolState& s) {
-  s.refiller = std::thread([&s] {
-    internal::MarkBackgroundThread();
+  s.refiller = BackgroundThread([&s] {
     WorkLoop(s.refills, [&s](const auto& e) { return RefillOne(s, e); });
   });
-  s.loader = std::thread([&s] {
-    internal::MarkBackgroundThread();
+  s.loader = BackgroundThread([&s] {
     WorkLoop(s.loads, [&s](const auto& e) {
       LoadOne(s, e);
       return false;
     });
   });
   if (s.options.maintainer_thread) {
-    s.maintainer = std::thread([&s] {
-      internal::MarkBackgroundThread();
-      MaintainerLoop(s);
-    });
+    s.maintainer = BackgroundThread([&s] { MaintainerLoop(s); });
   }
-  s.reaper_thread = std::thread([&s] {
-    internal::MarkBackgroundThread();
-    s.reaper.Run(s);
-  });
+  s.reaper_thread = BackgroundThread([&s] { s.reaper.Run(s); });
 }
 
 void StopBackground(PoolState& s) {
