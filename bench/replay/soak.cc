@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -16,6 +17,11 @@ namespace strata::bench {
 namespace {
 
 using namespace std::chrono_literals;
+
+// The misbehaving modules' call deadline: short enough that a spinning
+// guest is stopped quickly, so short that a thread waiting for a core may
+// miss it (RequestKind::may_time_out).
+constexpr std::chrono::milliseconds kShortDeadline = 20ms;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 // A module of the soak and how it is registered.
@@ -34,7 +40,7 @@ struct RequestKind {
   bool misbehaving = false;
   bool echo = false;  // the output must equal the input
   int weight = 1;
-  // A call under a misbehaving module's 20 ms deadline: on a machine
+  // A call under kShortDeadline (the misbehaving modules'): on a machine
   // starved of cores that deadline may pass while the thread waits to run
   // (a call that takes microseconds), which is the deadline working, not a
   // lost request. Counted, and only a few may (see Check).
@@ -58,7 +64,7 @@ Result<std::vector<SoakModule>> BaseModules(const SoakOptions& o) {
   ModuleOptions fresh, reuse;
   reuse.reuse = ReuseMode::kReuse;
   ModuleOptions bad = fresh;
-  bad.call_timeout = 20ms;
+  bad.call_timeout = kShortDeadline;
   bad.limits.max_memory_bytes = 8 << 20;
   bad.max_output_bytes = 1024;
   ModuleOptions bad_reuse = bad;
@@ -86,7 +92,8 @@ Result<std::vector<SoakModule>> BaseModules(const SoakOptions& o) {
   return modules;
 }
 
-std::vector<RequestKind> Kinds(const std::vector<Bytes>& pages) {
+std::vector<RequestKind> Kinds(const std::vector<Bytes>& pages,
+                               const std::vector<SoakModule>& modules) {
   using E = ErrorCode;
   std::vector<RequestKind> kinds = {
       {"extractor", "extract", pages, {}, false, false, 20},
@@ -111,7 +118,9 @@ std::vector<RequestKind> Kinds(const std::vector<Bytes>& pages) {
                      {ToBytes("soak")}, {}, false, false, i < 2 ? 6 : 3});
   }
   for (RequestKind& kind : kinds) {
-    kind.may_time_out = kind.module.starts_with("misbehave");
+    auto m = std::find_if(modules.begin(), modules.end(),
+                          [&](const SoakModule& m) { return m.name == kind.module; });
+    kind.may_time_out = m != modules.end() && m->options.call_timeout == kShortDeadline;
   }
   return kinds;
 }
@@ -142,7 +151,7 @@ class Soak {
       return Status(ErrorCode::kNotFound,
                     "soak: no pages in '" + o_.pages_dir.string() + "'");
     }
-    kinds_ = Kinds(pages_);
+    kinds_ = Kinds(pages_, base_);
     for (const auto& k : kinds_) total_weight_ += k.weight;
 
     PoolOptions options;
