@@ -1,6 +1,8 @@
 // strata serve's server on an ephemeral loopback port, real guests and a
 // real HTTP client: every route, every status, bad clients, concurrent
 // administration, /metrics through promtool, and the graceful shutdown.
+#include <sched.h>
+
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -366,6 +368,25 @@ TEST_F(ServerTest, MetricsPassPromtool) {
   std::ifstream in(dir / "promtool.txt");
   std::string report((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(rc, 0) << report;
+}
+
+// A server pinned to one CPU (taskset, a cpuset) starts one worker by
+// default, not one per CPU of the machine: more would only time-slice.
+TEST_F(ServerTest, DefaultWorkersFollowTheCpusTheServerMayUse) {
+  cpu_set_t saved, one;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &saved)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  Start([](ServerConfig& c) { c.http.workers = 0; });
+  ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
+  EXPECT_EQ(Gauge("strata_http_workers"), 1);
+  EXPECT_EQ(Call("echo", "run", "pinned").body, "pinned");
 }
 
 TEST_F(ServerTest, MalformedRequestsAre400AndTheServerKeepsServing) {

@@ -43,7 +43,7 @@ namespace strata {
 struct HttpOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks one
   uint32_t io_threads = 2;
-  uint32_t workers = 0;           // threads running calls; 0: one per core
+  uint32_t workers = 0;           // threads running calls; 0: one per CPU it may use
   uint32_t queue_limit = 256;     // calls waiting for a worker, at most
   uint32_t max_connections = 256; // past it: 503 and close
   size_t max_header_bytes = 16 << 10;  // past it: 431

@@ -269,7 +269,7 @@ const std::vector<Key>& Keys() {
         {"server", "io_threads", Type::kInteger, "threads reading requests",
          Integer(1, In(kHttp, &H::io_threads))},
         {"server", "workers", Type::kInteger,
-         "threads running calls; 0: one per core",
+         "threads running calls; 0: one per CPU the server may use",
          Integer(0, In(kHttp, &H::workers))},
         {"server", "queue_limit", Type::kInteger,
          "calls waiting for a worker; past it 503",

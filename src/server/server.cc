@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "internal/cpus.h"
 #include "server/handlers.h"
 #include "server/registry.h"
 #include "server/server_context.h"
@@ -83,7 +84,7 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
 
 Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
   if (config.http.workers == 0) {
-    config.http.workers = std::max(1u, std::thread::hardware_concurrency());
+    config.http.workers = internal::UsableCpus();
   }
   cx.config = std::move(config);
   const ServerConfig& c = cx.config;
