@@ -14,6 +14,10 @@ pages), in two modes:
 Each row is two runs of one server: a fixed rate (latency: p50, p99,
 p99.9 of every reply) and, with -rate=0 and a fixed number of workers, as
 fast as it answers (throughput). RSS: the server's VmHWM at the end.
+`wasmtime serve` runs twice: as it comes, with no deadline on a call, and
+as `wasmtime -Wtimeout`, with the 10 s deadline strata gives every call by
+default (call_timeout). Both deadlines are epoch checks compiled into the
+guest's loops, which the first row does without.
 
 Part 2, 100 components: copies of http-hello, each a distinct component
 (a custom section names it), called in the order of the first 30 minutes
@@ -40,6 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serve_load as sl  # noqa: E402  (shared helpers)
 
 REUSE = 128
+DEADLINE = "10s"  # strata's default call_timeout
 WORKERS = 16
 TRACE_COPIES = 100
 COLD = ("cold-memory", "cold-disk", "compile")
@@ -164,10 +169,12 @@ def start_strata(args, config, port, work):
     return proc
 
 
-def start_wasmtime(args, wasm, port, reuse, work, pin=True):
+def start_wasmtime(args, wasm, port, reuse, work, pin=True, deadline=False):
     logf = open(os.path.join(work, f"wasmtime-{port}.log"), "w")
     cmd = [args.wasmtime, "serve", f"--addr=127.0.0.1:{port}",
            f"--max-instance-reuse-count={REUSE if reuse else 1}", wasm]
+    if deadline:
+        cmd[2:2] = [f"-Wtimeout={DEADLINE}"]
     return subprocess.Popen((args.pin_server if pin else []) + cmd,
                             stdout=logf, stderr=subprocess.STDOUT)
 
@@ -178,10 +185,11 @@ def one_component(args, work):
         wasm = os.path.join(args.guests, f"http-{app}.wasm")
         rate = args.rate_hello if app == "hello" else args.rate_extractor
         for mode in ("fresh", "reuse"):
-            for server in ("wasmtime", "strata"):
+            for server in ("wasmtime", "wasmtime -Wtimeout", "strata"):
                 port = sl.free_port()
-                if server == "wasmtime":
-                    proc = start_wasmtime(args, wasm, port, mode == "reuse", work)
+                if server != "strata":
+                    proc = start_wasmtime(args, wasm, port, mode == "reuse", work,
+                                          deadline="timeout" in server)
                     base = f"http://127.0.0.1:{port}"
                 else:
                     cfg = strata_config(work, [(app, wasm, mode == "reuse")])
