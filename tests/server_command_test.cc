@@ -135,10 +135,10 @@ TEST(ServerCommandTest, ServeWithNoConfigurationServesTheExtractor) {
 TEST(ServerCommandTest, ABadSettingStopsTheStartNamingIt) {
   ScratchDir dir;
   auto result = RunProcess({StrataCli().string(), "serve", "--set",
-                            "server.io_threads=0"},
+                            "server.queue_limit=0"},
                            dir.path());
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_NE(result.err.find("server.io_threads"), std::string::npos)
+  EXPECT_NE(result.err.find("server.queue_limit"), std::string::npos)
       << result.err;
 }
 

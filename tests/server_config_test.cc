@@ -477,8 +477,8 @@ TEST(ServerConfigTest, BadValuesSayWhy) {
   ASSERT_TRUE(v6.ok()) << v6.status();
   EXPECT_EQ(v6->http.listen, "[::1]:0");
 
-  EXPECT_EQ(ErrorOf(Parse("[server]\nio_threads = 0\n")),
-            "server.io_threads = 0 (t.toml:2:14): must be at least 1");
+  EXPECT_EQ(ErrorOf(Parse("[server]\nqueue_limit = 0\n")),
+            "server.queue_limit = 0 (t.toml:2:15): must be at least 1");
   EXPECT_TRUE(Contains(ErrorOf(Parse("[server]\nworkers = 4294967296\n")),
                        "must be at most 4294967295"));
   EXPECT_EQ(ErrorOf(Parse("[access_log]\nsample = 1.5\n")),
@@ -692,8 +692,8 @@ TEST(ServerConfigTest, BadOverridesSayWhy) {
   ServerConfig config;
   EXPECT_FALSE(ApplyConfigOverride(config, "modules.m.max_uses=0", "").ok());
   EXPECT_TRUE(config.modules.empty());
-  EXPECT_FALSE(ApplyConfigOverride(config, "server.io_threads=0", "x").ok());
-  EXPECT_EQ(config.http.io_threads, HttpOptions().io_threads);
+  EXPECT_FALSE(ApplyConfigOverride(config, "server.queue_limit=0", "x").ok());
+  EXPECT_EQ(config.http.queue_limit, HttpOptions().queue_limit);
   Status ok = ApplyConfigOverride(config, "server.retry_after_s=9", "");
   EXPECT_TRUE(ok.ok()) << ok;
   EXPECT_EQ(config.http.retry_after_s, 9u);

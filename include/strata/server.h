@@ -42,7 +42,7 @@ namespace strata {
 // [server]
 struct HttpOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks one
-  uint32_t io_threads = 2;
+  uint32_t io_threads = 0;        // threads reading requests; 0: two, one on one CPU
   uint32_t workers = 0;           // threads running calls; 0: one per CPU it may use
   uint32_t queue_limit = 256;     // calls waiting for a worker, at most
   uint32_t max_connections = 256; // past it: 503 and close

@@ -59,7 +59,7 @@ std::string Shown(const Key& key, std::string_view shown, size_t length) {
   return "<hidden, " + std::to_string(length) + " characters>";
 }
 
-// "server.io_threads = 0 (strata.toml:3:14): must be at least 1".
+// "server.queue_limit = 0 (strata.toml:3:15): must be at least 1".
 Status ValueError(std::string_view full_name, std::string_view shown,
                   std::string_view where, std::string_view reason) {
   return Status(ErrorCode::kInvalidArgument,

@@ -266,8 +266,9 @@ const std::vector<Key>& Keys() {
     auto* k = new std::vector<Key>{
         {"server", "listen", Type::kString,
          "HOST:PORT to listen on; port 0 picks one", SetListen},
-        {"server", "io_threads", Type::kInteger, "threads reading requests",
-         Integer(1, In(kHttp, &H::io_threads))},
+        {"server", "io_threads", Type::kInteger,
+         "threads reading requests; 0: two, or one if the server may use one CPU",
+         Integer(0, In(kHttp, &H::io_threads))},
         {"server", "workers", Type::kInteger,
          "threads running calls; 0: one per CPU the server may use",
          Integer(0, In(kHttp, &H::workers))},
