@@ -44,7 +44,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serve_load as sl  # noqa: E402  (shared helpers)
 
 REUSE = 128
-DEADLINE = "10s"  # strata's default call_timeout
+# Part 1's servers and `wasmtime serve`'s extra flags: -Wtimeout gives each
+# call the 10 s deadline strata gives by default (call_timeout).
+ONE_COMPONENT_SERVERS = (("wasmtime", ()),
+                         ("wasmtime -Wtimeout", ("-Wtimeout=10s",)),
+                         ("strata", None))
 WORKERS = 16
 TRACE_COPIES = 100
 COLD = ("cold-memory", "cold-disk", "compile")
@@ -169,12 +173,10 @@ def start_strata(args, config, port, work):
     return proc
 
 
-def start_wasmtime(args, wasm, port, reuse, work, pin=True, deadline=False):
+def start_wasmtime(args, wasm, port, reuse, work, pin=True, flags=()):
     logf = open(os.path.join(work, f"wasmtime-{port}.log"), "w")
-    cmd = [args.wasmtime, "serve", f"--addr=127.0.0.1:{port}",
+    cmd = [args.wasmtime, "serve", *flags, f"--addr=127.0.0.1:{port}",
            f"--max-instance-reuse-count={REUSE if reuse else 1}", wasm]
-    if deadline:
-        cmd[2:2] = [f"-Wtimeout={DEADLINE}"]
     return subprocess.Popen((args.pin_server if pin else []) + cmd,
                             stdout=logf, stderr=subprocess.STDOUT)
 
@@ -185,11 +187,11 @@ def one_component(args, work):
         wasm = os.path.join(args.guests, f"http-{app}.wasm")
         rate = args.rate_hello if app == "hello" else args.rate_extractor
         for mode in ("fresh", "reuse"):
-            for server in ("wasmtime", "wasmtime -Wtimeout", "strata"):
+            for server, flags in ONE_COMPONENT_SERVERS:
                 port = sl.free_port()
                 if server != "strata":
                     proc = start_wasmtime(args, wasm, port, mode == "reuse", work,
-                                          deadline="timeout" in server)
+                                          flags=flags)
                     base = f"http://127.0.0.1:{port}"
                 else:
                     cfg = strata_config(work, [(app, wasm, mode == "reuse")])

@@ -451,10 +451,11 @@ class Soak {
     add("every request got a result or a clear error", unexpected == 0,
         std::to_string(unexpected) + " unexpected outcomes" +
             (first_unexpected_.empty() ? "" : "; first: " + first_unexpected_));
-    // A few calls may miss a 20 ms deadline while their thread waits for a
+    // A few calls may miss kShortDeadline while their thread waits for a
     // core; many would mean calls that should end at once do not.
     uint64_t starved = starved_.load(), deadline_calls = deadline_calls_.load();
-    add("calls under a 20 ms deadline rarely miss it for want of a core",
+    add("calls under a " + std::to_string(kShortDeadline.count()) +
+            " ms deadline rarely miss it for want of a core",
         starved * 100 <= deadline_calls,
         std::to_string(starved) + " of " + std::to_string(deadline_calls) +
             " timed out where another outcome was expected (at most 1%)");
@@ -497,7 +498,7 @@ class Soak {
   std::unique_ptr<Pool> pool_;
   std::atomic<uint64_t> requests_{0}, served_{0}, acquire_errors_{0},
       misbehaving_{0};
-  // Calls under the 20 ms deadline, and those of them that timed out where
+  // Calls under kShortDeadline, and those of them that timed out where
   // another outcome was expected (RequestKind::may_time_out).
   std::atomic<uint64_t> deadline_calls_{0}, starved_{0};
   uint64_t failed_ = 0;  // acquire_errors_ when the metrics were taken

@@ -83,14 +83,13 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
 }  // namespace
 
 Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
-  if (config.http.workers == 0) {
-    config.http.workers = internal::UsableCpus();
-  }
+  const uint32_t cpus = internal::UsableCpus();
+  if (config.http.workers == 0) config.http.workers = cpus;
   if (config.http.io_threads == 0) {
     // On one CPU a second I/O thread only adds wake-ups: hello with reuse,
     // pinned to one core, served 27.4k-28.7k requests/s with one against
     // 20.7k-21.0k with two (docs/BENCHMARKS.md).
-    config.http.io_threads = std::min(2u, internal::UsableCpus());
+    config.http.io_threads = std::min(2u, cpus);
   }
   cx.config = std::move(config);
   const ServerConfig& c = cx.config;
