@@ -110,6 +110,25 @@ TEST_F(ServerComponentTest, ATrapIs500AndTheServerKeepsServing) {
   EXPECT_EQ(next.status, 200u) << next.body;
 }
 
+// A 1xx cannot end an exchange, and 204 and 304 carry no body: a proxy that
+// answers so gets a clear 502, or its body dropped, and the server goes on.
+TEST_F(ServerComponentTest, StatusesThatCannotCarryTheProxysAnswerAreHandled) {
+  for (const char* status : {"204", "304"}) {
+    HttpReply r = Request(port_, verb::get, std::string("/v1/http/hello/status/") +
+                                                status + "?body=oops");
+    EXPECT_EQ(std::to_string(r.status), status) << r.error;
+    EXPECT_EQ(r.body, "");
+    EXPECT_EQ(r.headers.count("content-length"), 0u) << status;
+  }
+  HttpReply informational =
+      Request(port_, verb::get, "/v1/http/hello/status/103");
+  EXPECT_EQ(informational.status, 502u) << informational.body;
+  EXPECT_NE(informational.body.find("proxy 'hello' answered 103"),
+            std::string::npos)
+      << informational.body;
+  EXPECT_EQ(Request(port_, verb::get, "/v1/http/hello/after").status, 200u);
+}
+
 TEST_F(ServerComponentTest, WrongKindsAreRefusedClearly) {
   EXPECT_EQ(Request(port_, verb::get, "/v1/http/extractor/x").status, 404u);
   EXPECT_EQ(Request(port_, verb::get, "/v1/http/nobody/x").status, 404u);

@@ -51,12 +51,24 @@ Response Serve(ServerContext& cx,
                               : http::status::internal_server_error;
     return StatusReply(status, out.status(), version, 0);
   }
-  Response res{static_cast<http::status>(out->status), version};
+  const unsigned status = out->status;
+  if (status < 200) {
+    // An informational status cannot end an exchange: the client would wait
+    // for a final answer that never comes.
+    return ErrorReply(http::status::bad_gateway, "bad_gateway",
+                      "proxy '" + module->name + "' answered " +
+                          std::to_string(status) +
+                          ", an informational status, as its final response",
+                      version);
+  }
+  Response res{static_cast<http::status>(status), version};
   res.set(http::field::server, "strata");
   for (auto& [name, value] : out->headers) {
     if (!HopByHop(name)) res.insert(name, value);
   }
-  res.body() = std::move(out->body);
+  // A 204 or 304 has no body (RFC 9110 15.3.5, 15.4.5): what the proxy
+  // wrote after one is dropped, as HTTP servers do.
+  if (status != 204 && status != 304) res.body() = std::move(out->body);
   return res;
 }
 

@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <charconv>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -37,6 +38,7 @@ class Server::Impl {
   Status Bind();
   void Accept();
   void Drain();
+  void RunIo();
 
   net::io_context ioc_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>>
@@ -154,9 +156,22 @@ Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
   work_.emplace(ioc_.get_executor());
   Accept();
   for (uint32_t i = 0; i < c.http.io_threads; ++i) {
-    io_threads_.emplace_back([this] { ioc_.run(); });
+    io_threads_.emplace_back([this] { RunIo(); });
   }
   return OkStatus();
+}
+
+// An exception out of a handler ends only that handler's connection (its
+// session is dropped with the handler); the I/O thread goes on serving.
+void Server::Impl::RunIo() {
+  while (true) {
+    try {
+      ioc_.run();
+      return;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "strata serve: a connection failed: %s\n", e.what());
+    }
+  }
 }
 
 Status Server::Impl::RegisterModules() {

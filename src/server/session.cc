@@ -207,7 +207,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(Response res, const Exchange& ex) {
     bool keep = keep_alive_ && !cx_.draining.load();
     res.keep_alive(keep);
-    res.prepare_payload();
+    unsigned code = res.result_int();
+    if (code < 200 || code == 204 || code == 304) {
+      // No body and no Content-Length (RFC 9110 8.6); Beast's
+      // prepare_payload would add "Content-Length: 0".
+      res.body().clear();
+    } else {
+      res.prepare_payload();
+    }
     if (method_ == "HEAD") {  // the headers of a GET, without its body
       size_t length = res.body().size();
       res.body().clear();

@@ -5,7 +5,8 @@
 //                  content-type (if any)
 //   /trap          traps (__builtin_trap)
 //   /big?n=N       200, N bytes of 'x' streamed in chunks of <= 4096 bytes
-//   /status/NNN    status NNN (100-599; else 400), empty body
+//   /status/NNN    status NNN (100-599; else 400), empty body;
+//                  ?body=TEXT sends TEXT (raw) as the body, whatever NNN
 //   anything else  200 text/plain "hello from <path>\n" (no query)
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,10 @@ void exports_wasi_http_incoming_handler_handle(
   } else if (strncmp(path, "/status/", 8) == 0) {
     if (parse_number(path + 8, path + path_len, 599, &status) &&
         status >= 100) {
-      http_send(out, (uint16_t)status, seen, 1, "", 0);
+      const char *body = "", *body_end = body;
+      if (query) query_param(query, "body", &body, &body_end);
+      http_send(out, (uint16_t)status, seen, 1, body,
+                (size_t)(body_end - body));
     } else {
       http_send_text(out, 400, "usage: /status/NNN (100-599)\n");
     }
