@@ -42,6 +42,21 @@ TEST(InstanceTest, WrongSignatureIsInvalidArgument) {
       << out.status();
 }
 
+// Before the fix, the i64 that came back was read as an i32, and wasmtime's
+// C++ API aborted the process.
+TEST(InstanceTest, AllocatorOfTheWrongTypeIsInvalidArgument) {
+  auto instance = NewInstance("wide_alloc.wat");
+  ASSERT_NE(instance, nullptr);
+  auto out = instance->Call("run", ToBytes("x"), {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find(
+                "strata_alloc has type func (i32) -> (i64), expected func "
+                "(i32) -> (i32)"),
+            std::string::npos)
+      << out.status();
+}
+
 TEST(InstanceTest, OversizedInputIsRejectedBeforeTheGuestRuns) {
   auto instance = NewInstance("echo.wat");
   ASSERT_NE(instance, nullptr);

@@ -17,6 +17,9 @@ namespace {
 // deadline because the engine has epoch interruption on.
 constexpr uint64_t kNoDeadlineTicks = uint64_t{1} << 62;
 
+// A reactor's allocator, as DescribeModule spells its type.
+constexpr std::string_view kAllocType = "func (i32) -> (i32)";
+
 // Core instances, tables and memories one component's store may hold.
 constexpr int64_t kComponentCoreInstances = 32;
 
@@ -352,6 +355,11 @@ Result<Bytes> Instance::Call(std::string_view export_name,
                     Who(s) + ": export '" + std::string(export_name) +
                         "' has type " + e.type +
                         ", expected func (i32, i32) -> (i64)");
+    }
+    if (e.name == "strata_alloc" && e.type != kAllocType) {
+      return Status(ErrorCode::kInvalidArgument,
+                    Who(s) + ": strata_alloc has type " + e.type +
+                        ", expected " + std::string(kAllocType));
     }
   }
   SetDeadline(s, options.timeout);
