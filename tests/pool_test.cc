@@ -349,5 +349,25 @@ TEST_F(PoolTest, RemoveModuleDrainsAndForgets) {
   EXPECT_EQ(pool->RemoveModule("echo", 1ms).code(), ErrorCode::kNotFound);
 }
 
+// The drain ends when the last lease returns, not at its deadline: the
+// return used to wake only acquires waiting in the module's cap line.
+TEST_F(PoolTest, RemoveModuleReturnsWhenTheLastLeaseComesBack) {
+  // The steady clock, so that without the wake-up the drain ends at its
+  // deadline (and the check below fails) instead of waiting for good.
+  auto created = Pool::Create(&TestEngine(), PoolOptions{});
+  ASSERT_TRUE(created.ok()) << created.status();
+  auto& pool = *created;
+  Add(*pool, "echo", "echo.wat");
+  auto lease = pool->Acquire("echo", 1s);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  auto start = std::chrono::steady_clock::now();
+  std::thread remover([&] { EXPECT_TRUE(pool->RemoveModule("echo", 60s).ok()); });
+  std::this_thread::sleep_for(50ms);
+  { Lease returned = std::move(*lease); }
+  remover.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s)
+      << "RemoveModule waited out its 60 s drain";
+}
+
 }  // namespace
 }  // namespace strata

@@ -104,8 +104,7 @@ void ReturnInstance(PoolState& s, std::shared_ptr<ModuleEntry> entry,
   bool refill = false;
   {
     MutexLock lock(e.mu);
-    --e.in_use;
-    if (!e.cap_line.empty()) e.cap_cv.NotifyAll();
+    e.ReleaseLease();
     if (h->tally.calls > 0) e.call.Add(h->tally.time / h->tally.calls);
     e.counters.traps += h->tally.traps;
     e.counters.timeouts += h->tally.timeouts;

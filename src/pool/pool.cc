@@ -438,8 +438,7 @@ Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
       ++e.counters.served[int(from)];
       (*made)->leased_gen = e.placement_gen;
     } else {
-      --e.in_use;
-      if (!e.cap_line.empty()) e.cap_cv.NotifyAll();
+      e.ReleaseLease();
     }
   }
   if (!made.ok()) {

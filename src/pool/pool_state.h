@@ -151,6 +151,14 @@ struct ModuleEntry {
   std::deque<const void*> cap_line GUARDED_BY(mu);
   bool removed GUARDED_BY(mu) = false;
 
+  // A lease came back, or an acquire failed after taking its place: the
+  // next in the cap line may go, and RemoveModule may be waiting for the
+  // last one.
+  void ReleaseLease() REQUIRES(mu) {
+    --in_use;
+    if (!cap_line.empty() || removed) cap_cv.NotifyAll();
+  }
+
   // Acquires per second over a short half-life (it follows bursts) and a
   // long one (it remembers a module used every few minutes); the policy
   // sees the larger.
