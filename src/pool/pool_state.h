@@ -50,10 +50,12 @@ struct CostEstimate {
 // mapped while any instance of it exists.
 struct ModuleCode {
   ModuleCode(std::shared_ptr<const Module> module, memory::Charge charge)
-      : module(std::move(module)), charge(std::move(charge)) {}
+      : charge(std::move(charge)), module(std::move(module)) {}
 
-  std::shared_ptr<const Module> module;
+  // Declared before the module, so destroyed after it: the bytes go back to
+  // the ledger (and to a waiter) only once the code is unmapped.
   memory::Charge charge;  // the image's measured resident bytes
+  std::shared_ptr<const Module> module;
   // Set by the first instance made from this code, which can cost more
   // than later ones (wasmtime fills the memory image and the new code's
   // pages are touched for the first time): that excess belongs to loading
@@ -66,8 +68,11 @@ struct ModuleCode {
 // Lease carries one while it is out.
 struct HotInstance {
   std::shared_ptr<ModuleCode> code;  // declared first: outlives the instance
-  std::unique_ptr<Instance> instance;
+  // Declared before the instance, so released after it: a waiter granted
+  // this slot and its bytes finds the engine's slot free and the memory
+  // gone.
   memory::Charge charge;  // 1 slot; resident + overhead + call allowance
+  std::unique_ptr<Instance> instance;
   Nanos created{0};
   Nanos leased_at{0};           // the pool clock when its lease began
   uint64_t leased_gen = 0;      // the module's placement_gen then
