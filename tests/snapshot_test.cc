@@ -124,6 +124,20 @@ TEST(SnapshotTest, KeyCoversBytesInitFunctionAndGrants) {
   EXPECT_NE(base, SnapshotKey(engine, "h2", "wizer.initialize", none));
   EXPECT_NE(base, SnapshotKey(engine, "h1", "_initialize", none));
   EXPECT_NE(base, SnapshotKey(engine, "h1", "wizer.initialize", some));
+
+  // An inherited variable counts by its value, which start-up may read.
+  WasiCapabilities inherits;
+  inherits.inherit_env = {"STRATA_SNAPSHOT_KEY_TEST"};
+  unsetenv("STRATA_SNAPSHOT_KEY_TEST");
+  std::string unset = SnapshotKey(engine, "h1", "wizer.initialize", inherits);
+  setenv("STRATA_SNAPSHOT_KEY_TEST", "eu", 1);
+  std::string eu = SnapshotKey(engine, "h1", "wizer.initialize", inherits);
+  setenv("STRATA_SNAPSHOT_KEY_TEST", "us", 1);
+  std::string us = SnapshotKey(engine, "h1", "wizer.initialize", inherits);
+  unsetenv("STRATA_SNAPSHOT_KEY_TEST");
+  EXPECT_NE(unset, eu);
+  EXPECT_NE(eu, us);
+  EXPECT_NE(unset, base);
 }
 
 }  // namespace

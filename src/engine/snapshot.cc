@@ -2,6 +2,7 @@
 
 #include <strata_capi.h>  // wizer's two steps, from the C API wrapper crate
 
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/module_impl.h"
@@ -75,7 +76,12 @@ std::string SnapshotKey(const Engine& engine, std::string_view source_hash,
   field(source_hash);
   field(init_func);
   for (const std::string& arg : grants.args) field("arg " + arg);
-  for (const std::string& name : grants.inherit_env) field("inherit " + name);
+  // An inherited variable's value is what start-up saw: a new value is a
+  // new snapshot.
+  for (const std::string& name : grants.inherit_env) {
+    const char* value = std::getenv(name.c_str());
+    field("inherit " + name + (value ? "=" + std::string(value) : " unset"));
+  }
   for (const auto& [name, value] : grants.env) field("env " + name + "=" + value);
   for (const Preopen& dir : grants.dirs) {
     field("dir " + dir.host.string() + " " + dir.guest);
