@@ -17,6 +17,12 @@ using namespace std::chrono_literals;
 
 class ServerComponentTest : public ::testing::Test {
  protected:
+  static ModuleOptions SmallInput() {
+    ModuleOptions o;
+    o.max_input_bytes = 1000;
+    return o;
+  }
+
   void SetUp() override {
 #ifndef STRATA_HAVE_COMPONENT_GUESTS
     GTEST_SKIP() << "component guests were not built (no wit-bindgen/wasm-tools)";
@@ -26,7 +32,7 @@ class ServerComponentTest : public ::testing::Test {
     c.modules = {Guest("extractor", "extractor-component.wasm"),
                  Guest("extract-cmd", "extractor-command-component.wasm"),
                  Guest("hello", "http-hello.wasm"),
-                 Guest("hello2", "http-hello.wasm"),
+                 Guest("hello2", "http-hello.wasm", SmallInput()),
                  Guest("pages", "http-extractor.wasm")};
     auto server = Server::Start(std::move(c));
     ASSERT_TRUE(server.ok()) << server.status();
@@ -100,6 +106,16 @@ TEST_F(ServerComponentTest, ABodyOverTheCapIs413) {
   HttpReply r = Post("/v1/http/hello/echo", std::string((1 << 20) + 1, 'x'));
   EXPECT_EQ(r.status, 413u) << r.body;
   EXPECT_EQ(Request(port_, verb::get, "/v1/http/hello/ok").status, 200u);
+}
+
+TEST_F(ServerComponentTest, AProxysOwnInputLimitIs413) {
+  HttpReply over = Post("/v1/http/hello2/echo", std::string(1001, 'x'));
+  EXPECT_EQ(over.status, 413u) << over.body;
+  EXPECT_NE(over.body.find("module 'hello2': input of 1001 bytes is over its "
+                           "max_input_bytes of 1000"),
+            std::string::npos)
+      << over.body;
+  EXPECT_EQ(Post("/v1/http/hello2/echo", std::string(1000, 'x')).status, 200u);
 }
 
 TEST_F(ServerComponentTest, ATrapIs500AndTheServerKeepsServing) {

@@ -163,6 +163,17 @@ Response RunCall(ServerContext& cx, const CallSpec& spec, TimePoint arrived,
 
 }  // namespace
 
+std::optional<Response> OverInputLimit(const ServedModuleRecord& module,
+                                       uint64_t bytes, unsigned version) {
+  if (bytes <= module.options.max_input_bytes) return std::nullopt;
+  return ErrorReply(http::status::payload_too_large, "invalid_argument",
+                    "module '" + module.name + "': input of " +
+                        std::to_string(bytes) +
+                        " bytes is over its max_input_bytes of " +
+                        std::to_string(module.options.max_input_bytes),
+                    version);
+}
+
 void Enqueue(ServerContext& cx, unsigned version, Exchange ex,
              std::function<Response(Exchange&)> run, const Reply& reply) {
   const HttpOptions& o = cx.config.http;
@@ -279,15 +290,8 @@ void HandleCall(ServerContext& cx, Request& req, const Target& t,
   } else {
     spec.input = std::move(req.body());
   }
-  if (spec.input.size() > module->options.max_input_bytes) {
-    return reply(ErrorReply(http::status::payload_too_large, "invalid_argument",
-                            "module '" + name + "': input of " +
-                                std::to_string(spec.input.size()) +
-                                " bytes is over its max_input_bytes of " +
-                                std::to_string(
-                                    module->options.max_input_bytes),
-                            v),
-                 ex);
+  if (auto refusal = OverInputLimit(*module, spec.input.size(), v)) {
+    return reply(std::move(*refusal), ex);
   }
   Enqueue(
       cx, v, std::move(ex),

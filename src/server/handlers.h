@@ -60,6 +60,9 @@ std::variant<Lease, Response> AcquireLease(
     TimePoint arrived, unsigned version, Exchange& ex);
 // The status for an error of the guest during a call.
 http::status CallStatus(ErrorCode code);
+// A 413 when `bytes` of input are over the module's max_input_bytes.
+std::optional<Response> OverInputLimit(const ServedModuleRecord& module,
+                                       uint64_t bytes, unsigned version);
 
 // ANY /v1/http/{name}/{path...}: a wasi:http proxy component serves the
 // request, seeing {path...} and the query (http_proxy.cc).

@@ -91,6 +91,9 @@ void HandleHttpProxy(ServerContext& cx, Request& req, const std::string& name,
                             v),
                  ex);
   }
+  if (auto refusal = OverInputLimit(*module, req.body().size(), v)) {
+    return reply(std::move(*refusal), ex);
+  }
   HttpRequest request;
   request.method = std::string(req.method_string());
   request.path = ForwardedPath(req.target());
