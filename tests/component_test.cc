@@ -447,6 +447,49 @@ TEST(ComponentHttpTest, ATrapIsAnErrorNamingTheTrap) {
   EXPECT_TRUE(instance->poisoned());
 }
 
+// The epoch deadline stops only the guest's own code; a guest waiting on
+// the host's clock is stopped by the call's deadline all the same.
+TEST(ComponentHttpTest, AGuestWaitingOnTheHostMeetsItsDeadline) {
+  SkipWithoutComponents();
+  auto instance = NewInstance("http-hello.wasm");
+  ASSERT_NE(instance, nullptr);
+  auto quick = instance->HandleHttp(Get("/sleep?ms=1"));
+  ASSERT_TRUE(quick.ok()) << quick.status();
+  EXPECT_EQ(ToString(quick->body), "slept\n");
+
+  HttpRequest slow = Get("/sleep?ms=3600000");  // an hour
+  slow.timeout = std::chrono::milliseconds(100);
+  auto start = std::chrono::steady_clock::now();
+  auto out = instance->HandleHttp(slow);
+  EXPECT_EQ(out.status().code(), ErrorCode::kDeadlineExceeded) << out.status();
+  EXPECT_NE(out.status().message().find("100 ms deadline"), std::string::npos)
+      << out.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::minutes(1));
+  EXPECT_TRUE(instance->poisoned());
+}
+
+// The Host header names the authority: one that is not (or that would move
+// into the path or query) is refused before the guest runs.
+TEST(ComponentHttpTest, AHostThatIsNotAnAuthorityIsRefused) {
+  SkipWithoutComponents();
+  auto instance = NewInstance("http-hello.wasm");
+  ASSERT_NE(instance, nullptr);
+  for (const char* host : {"x?", "x/y", "a b"}) {
+    HttpRequest request = Get("/admin");
+    request.authority = host;
+    auto out = instance->HandleHttp(request);
+    EXPECT_EQ(out.status().code(), ErrorCode::kInvalidArgument)
+        << host << ": " << out.status();
+    EXPECT_NE(out.status().message().find("is not an authority"),
+              std::string::npos)
+        << out.status();
+  }
+  EXPECT_FALSE(instance->poisoned());
+  auto out = instance->HandleHttp(Get("/admin"));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Header(*out, "x-hello-path"), "/admin");
+}
+
 TEST(ComponentHttpTest, TheExtractorProxyAnswersJson) {
   SkipWithoutComponents();
   auto instance = NewInstance("http-extractor.wasm");

@@ -1,5 +1,6 @@
 #include "engine/component.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -287,6 +288,33 @@ Result<int> RunComponentMain(InstanceState& s,
   return result.is_result() && result.get_result().is_ok() ? 0 : 1;
 }
 
+// A failed exchange as a Status, by the kind the handler reported (the
+// message may hold the guest's own text, so it is never parsed). Only a
+// request the guest never saw leaves the instance trusted.
+Status HttpFailure(InstanceState& s, strata_http_failure_t failure,
+                   const std::string& message, std::chrono::milliseconds timeout) {
+  const std::string who = Who(s) + ": wasi:http handle";
+  switch (failure) {
+    case STRATA_HTTP_BAD_REQUEST:
+      return Status(ErrorCode::kInvalidArgument,
+                    who + " refused the request: " + message);
+    case STRATA_HTTP_DEADLINE:
+      s.poisoned = true;
+      return Status(ErrorCode::kDeadlineExceeded,
+                    who + " exceeded its " + std::to_string(timeout.count()) +
+                        " ms deadline");
+    case STRATA_HTTP_TOO_LARGE:
+      s.poisoned = true;
+      return Status(ErrorCode::kOutputTooLarge, who + ": " + message);
+    case STRATA_HTTP_FAILED:
+      break;
+  }
+  s.poisoned = true;
+  bool trap = message.find("wasm trap") != std::string::npos;
+  return Status(ErrorCode::kTrap,
+                who + (trap ? " trapped: " : " failed: ") + TrapMessage(message));
+}
+
 Result<HttpResponse> HandleComponentHttp(InstanceState& s,
                                          const HttpRequest& request) {
   if (s.module->convention() != CallingConvention::kHttpProxy) {
@@ -313,12 +341,16 @@ Result<HttpResponse> HandleComponentHttp(InstanceState& s,
   raw.body = request.body.data();
   raw.body_len = request.body.size();
   raw.max_response_bytes = request.max_response_bytes;
+  raw.timeout_ms = static_cast<uint64_t>(std::max<int64_t>(0, request.timeout.count()));
   SetDeadline(s, request.timeout);
   ++s.calls;
   strata_http_response_t* out = nullptr;
-  if (wasmtime_error_t* error = strata_http_handle(
-          s.component_pre.get(), s.cx().capi(), s.component->capi(), &raw, &out)) {
-    return Failure(s, wasmtime::Error(error), "wasi:http handle", request.timeout);
+  strata_http_failure_t failure = STRATA_HTTP_FAILED;
+  if (wasmtime_error_t* error =
+          strata_http_handle(s.component_pre.get(), s.cx().capi(),
+                             s.component->capi(), &raw, &out, &failure)) {
+    return HttpFailure(s, failure, wasmtime::Error(error).message(),
+                       request.timeout);
   }
   std::unique_ptr<strata_http_response_t, void (*)(strata_http_response_t*)> owned(
       out, strata_http_response_delete);

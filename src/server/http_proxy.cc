@@ -48,6 +48,8 @@ Response Serve(ServerContext& cx,
                               ? http::status::gateway_timeout
                           : code == ErrorCode::kShutdown
                               ? http::status::service_unavailable
+                          : code == ErrorCode::kInvalidArgument
+                              ? http::status::bad_request
                               : http::status::internal_server_error;
     return StatusReply(status, out.status(), version, 0);
   }

@@ -5,6 +5,8 @@
 //                  content-type (if any)
 //   /trap          traps (__builtin_trap)
 //   /big?n=N       200, N bytes of 'x' streamed in chunks of <= 4096 bytes
+//   /sleep?ms=N    waits N ms on the host's monotonic clock (a host wait,
+//                  where no epoch check runs), then 200 "slept\n"
 //   /status/NNN    status NNN (100-599; else 400), empty body;
 //                  ?body=TEXT sends TEXT (raw) as the body, whatever NNN
 //   anything else  200 text/plain "hello from <path>\n" (no query)
@@ -107,6 +109,21 @@ static void hello(HttpResponseOut out, const char* path, size_t path_len,
   free(text);
 }
 
+static void sleep_ms(HttpResponseOut out, const char* query) {
+  const char *start, *end;
+  uint64_t ms;
+  if (!query || !query_param(query, "ms", &start, &end) ||
+      !parse_number(start, end, UINT64_MAX / 1000000, &ms)) {
+    http_send_text(out, 400, "usage: /sleep?ms=MILLISECONDS\n");
+    return;
+  }
+  wasi_io_poll_own_pollable_t timer =
+      wasi_clocks_monotonic_clock_subscribe_duration(ms * 1000000);
+  wasi_io_poll_method_pollable_block(wasi_io_poll_borrow_pollable(timer));
+  wasi_io_poll_pollable_drop_own(timer);
+  http_send_text(out, 200, "slept\n");
+}
+
 void exports_wasi_http_incoming_handler_handle(
     wasi_http_types_own_incoming_request_t request_handle,
     wasi_http_types_own_response_outparam_t out) {
@@ -125,6 +142,8 @@ void exports_wasi_http_incoming_handler_handle(
     __builtin_trap();
   } else if (path_is(path, path_len, "/big")) {
     big(out, query, path_with_query);
+  } else if (path_is(path, path_len, "/sleep")) {
+    sleep_ms(out, query);
   } else if (strncmp(path, "/status/", 8) == 0) {
     if (parse_number(path + 8, path + path_len, 599, &status) &&
         status >= 100) {

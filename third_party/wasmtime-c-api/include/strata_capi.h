@@ -92,17 +92,32 @@ typedef struct strata_http_request {
   const uint8_t* body;
   size_t body_len;
   size_t max_response_bytes;  // a longer response body is an error
+  // The whole exchange ends after this long (0: no limit), host waits
+  // included: the epoch deadline stops only the guest's own code.
+  uint64_t timeout_ms;
 } strata_http_request_t;
+
+// Why strata_http_handle failed, so that its caller need not read the
+// message (which may carry the guest's own text).
+typedef enum strata_http_failure {
+  STRATA_HTTP_FAILED = 0,       // the guest trapped, erred or misbehaved
+  STRATA_HTTP_BAD_REQUEST = 1,  // not a request the proxy can be given;
+                                // the guest never ran
+  STRATA_HTTP_DEADLINE = 2,     // timeout_ms or the epoch deadline passed
+  STRATA_HTTP_TOO_LARGE = 3,    // the body was over max_response_bytes
+} strata_http_failure_t;
 
 typedef struct strata_http_response strata_http_response_t;
 
 // Serves `request` with the proxy `instance` (made from `pre`) in `store`;
-// the response is read whole, while the handler runs.
+// the response is read whole, while the handler runs. On an error,
+// `failure` says what kind.
 wasmtime_error_t* strata_http_handle(const strata_component_pre_t* pre,
                                      wasmtime_context_t* store,
                                      const wasmtime_component_instance_t* instance,
                                      const strata_http_request_t* request,
-                                     strata_http_response_t** out);
+                                     strata_http_response_t** out,
+                                     strata_http_failure_t* failure);
 uint16_t strata_http_response_status(const strata_http_response_t* response);
 size_t strata_http_response_header_count(const strata_http_response_t* response);
 // The pointers written live as long as `response`.

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use futures::future::{Either, select};
 use http_body_util::{BodyExt, Full};
 use wasmtime_c_api::wasmtime::component::{Instance, Linker};
-use wasmtime_c_api::wasmtime::{Result, bail, format_err};
+use wasmtime_c_api::wasmtime::{Error as WasmtimeError, Result, Trap, format_err};
 use wasmtime_c_api::{WasmtimeStoreContextMut, WasmtimeStoreData, wasmtime_error_t};
 use wasmtime_wasi_http::p2::bindings::LinkOptions;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -26,6 +26,8 @@ use wasmtime_wasi_http::{
 
 use crate::component::strata_component_pre_t;
 use crate::guarded::guarded;
+
+use strata_http_failure_t as Failure;
 
 /// Adds wasi:http's `types` and `outgoing-handler` (async) to `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<WasmtimeStoreData>) -> Result<()> {
@@ -107,6 +109,35 @@ pub struct strata_http_request_t {
     pub body_len: usize,
     /// A response body longer than this is an error.
     pub max_response_bytes: usize,
+    /// The whole exchange, guest and host waits alike, ends after this
+    /// long (0: no limit). The epoch deadline stops the guest's own code;
+    /// this stops a guest that waits on the host (a clock, a pollable).
+    pub timeout_ms: u64,
+}
+
+/// Why `strata_http_handle` failed, so that the caller need not read the
+/// message (which may carry the guest's own text).
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum strata_http_failure_t {
+    /// The guest trapped, answered with an error or misbehaved.
+    Failed = 0,
+    /// The request cannot be given to the proxy (a malformed method, host
+    /// or header); the guest never ran.
+    BadRequest = 1,
+    /// The call's deadline passed.
+    Deadline = 2,
+    /// The response body was over `max_response_bytes`.
+    TooLarge = 3,
+}
+
+
+/// An error with its kind.
+type Classified = (Failure, WasmtimeError);
+
+fn failed(error: WasmtimeError) -> Classified {
+    let deadline = error.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
+    (if deadline { Failure::Deadline } else { Failure::Failed }, error)
 }
 
 pub struct strata_http_response_t {
@@ -125,9 +156,18 @@ unsafe fn to_hyper(request: &strata_http_request_t) -> Result<hyper::Request<Ful
     let authority =
         std::str::from_utf8(unsafe { bytes(request.authority, request.authority_len) })?;
     let authority = if authority.is_empty() { "localhost" } else { authority };
+    // From its parts, each checked: a Host of "x?" or "x/y" must not move
+    // into the path or query the proxy sees.
+    let uri = http::Uri::builder()
+        .scheme("http")
+        .authority(http::uri::Authority::try_from(authority)
+            .map_err(|e| format_err!("the Host header {authority:?} is not an authority: {e}"))?)
+        .path_and_query(http::uri::PathAndQuery::try_from(path)
+            .map_err(|e| format_err!("the path {path:?} is not valid: {e}"))?)
+        .build()?;
     let mut builder = hyper::Request::builder()
         .method(http::Method::from_bytes(method)?)
-        .uri(format!("http://{authority}{path}"));
+        .uri(uri);
     let headers = unsafe { slice_of(request.headers, request.header_count) };
     for header in headers {
         let name = unsafe { bytes(header.name, header.name_len) };
@@ -152,15 +192,18 @@ async fn handle(
     instance: &Instance,
     request: hyper::Request<Full<Bytes>>,
     max_response_bytes: usize,
-) -> Result<strata_http_response_t> {
-    let Some(indices) = &pre.proxy else { bail!("the component is not a wasi:http proxy") };
-    let proxy = indices.load(&mut store, instance)?;
+) -> std::result::Result<strata_http_response_t, Classified> {
+    let fail = |message: &str| (Failure::Failed, format_err!("{message}"));
+    let Some(indices) = &pre.proxy else {
+        return Err(fail("the component is not a wasi:http proxy"));
+    };
+    let proxy = indices.load(&mut store, instance).map_err(failed)?;
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let (req, out) = {
         let mut http = store.data_mut().http();
         (
-            http.new_incoming_request(types::Scheme::Http, request)?,
-            http.new_response_outparam(sender)?,
+            http.new_incoming_request(types::Scheme::Http, request).map_err(failed)?,
+            http.new_response_outparam(sender).map_err(failed)?,
         )
     };
     let mut call = pin!(proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out));
@@ -170,18 +213,20 @@ async fn handle(
     // rest of its body is already on its way.
     let (response, returned) = match select(call.as_mut(), receiver).await {
         Either::Left((called, mut receiver)) => {
-            called?;
+            called.map_err(failed)?;
             match receiver.try_recv() {
                 Ok(response) => (response, true),
-                Err(_) => bail!("the component returned without setting a response"),
+                Err(_) => return Err(fail("the component returned without setting a response")),
             }
         }
         Either::Right((response, _)) => {
-            (response.map_err(|_| format_err!("the component dropped its response"))?, false)
+            (response.map_err(|_| fail("the component dropped its response"))?, false)
         }
     };
-    let response =
-        response.map_err(|code| format_err!("the component answered with error {code:?}"))?;
+    // The guest's error code is its own text: reported, never classified.
+    let response = response.map_err(|code| {
+        (Failure::Failed, format_err!("the component answered with error {code:?}"))
+    })?;
     let (parts, body) = response.into_parts();
     let read = pin!(read_body(body, max_response_bytes));
     let body = if returned {
@@ -189,11 +234,11 @@ async fn handle(
     } else {
         match select(call, read).await {
             Either::Left((called, read)) => {
-                called?;
+                called.map_err(failed)?;
                 after_return(read).await?
             }
             Either::Right((body, call)) => {
-                call.await?;
+                call.await.map_err(failed)?;
                 body?
             }
         }
@@ -208,20 +253,33 @@ async fn handle(
 
 /// The rest of a body once `handle` returned: what the guest wrote is
 /// buffered, so it ends at once unless the guest never finished it.
-async fn after_return(read: impl Future<Output = Result<Vec<u8>>>) -> Result<Vec<u8>> {
+async fn after_return(
+    read: impl Future<Output = std::result::Result<Vec<u8>, Classified>>,
+) -> std::result::Result<Vec<u8>, Classified> {
     const GRACE: Duration = Duration::from_secs(1);
-    tokio::time::timeout(GRACE, read)
-        .await
-        .map_err(|_| format_err!("the component returned without finishing its response body"))?
+    tokio::time::timeout(GRACE, read).await.map_err(|_| {
+        (
+            Failure::Failed,
+            format_err!("the component returned without finishing its response body"),
+        )
+    })?
 }
 
-async fn read_body(mut body: HyperOutgoingBody, max_bytes: usize) -> Result<Vec<u8>> {
+async fn read_body(mut body: HyperOutgoingBody, max_bytes: usize) -> std::result::Result<Vec<u8>, Classified> {
     let mut data = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| format_err!("reading the response body: {e}"))?;
+        let frame = frame.map_err(|e| {
+            (Failure::Failed, format_err!("reading the response body: {e}"))
+        })?;
         if let Some(chunk) = frame.data_ref() {
             if data.len() + chunk.len() > max_bytes {
-                bail!("response body over its cap of {max_bytes} bytes");
+                return Err((
+                    Failure::TooLarge,
+                    format_err!(
+                        "response body of at least {} bytes, over its cap of {max_bytes} bytes",
+                        data.len() + chunk.len()
+                    ),
+                ));
             }
             data.extend_from_slice(chunk);
         }
@@ -230,7 +288,8 @@ async fn read_body(mut body: HyperOutgoingBody, max_bytes: usize) -> Result<Vec<
 }
 
 /// Serves `request` with the proxy `instance` of `pre` in `store`; `out`
-/// owns the response (free it with `strata_http_response_delete`).
+/// owns the response (free it with `strata_http_response_delete`). On an
+/// error, `failure` says what kind.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn strata_http_handle(
     pre: &strata_component_pre_t,
@@ -238,17 +297,41 @@ pub unsafe extern "C" fn strata_http_handle(
     instance: &Instance,
     request: &strata_http_request_t,
     out: &mut *mut strata_http_response_t,
+    failure: &mut strata_http_failure_t,
 ) -> Option<Box<wasmtime_error_t>> {
     let result = guarded(|| {
-        let hyper_request = unsafe { to_hyper(request) }?;
-        block_on(handle(pre, store, instance, hyper_request, request.max_response_bytes))?
+        let hyper_request = match unsafe { to_hyper(request) } {
+            Ok(r) => r,
+            Err(e) => return Ok(Err((Failure::BadRequest, e))),
+        };
+        let served = handle(pre, store, instance, hyper_request, request.max_response_bytes);
+        if request.timeout_ms == 0 {
+            return block_on(served);
+        }
+        // Dropping the call on the deadline unwinds the guest's fiber; the
+        // caller does not use the instance again.
+        let limit = Duration::from_millis(request.timeout_ms);
+        // The timer is made inside the runtime, which it needs.
+        Ok(block_on(async move { tokio::time::timeout(limit, served).await })?.unwrap_or_else(|_| {
+            Err((
+                Failure::Deadline,
+                format_err!("no response within {} ms", request.timeout_ms),
+            ))
+        }))
     });
     match result {
-        Ok(response) => {
+        Ok(Ok(response)) => {
             *out = Box::into_raw(Box::new(response));
             None
         }
-        Err(err) => Some(Box::new(err.into())),
+        Ok(Err((kind, err))) => {
+            *failure = kind;
+            Some(Box::new(err.into()))
+        }
+        Err(err) => {
+            *failure = Failure::Failed;
+            Some(Box::new(err.into()))
+        }
     }
 }
 
