@@ -284,6 +284,14 @@ TEST_F(ServerTest, UploadCallAndDeleteAModule) {
   EXPECT_EQ(Request(port_, verb::put, "/v1/modules/x?color=red", wasm, auth)
                 .status,
             400u);
+  // An upload's options are held to the config file's rules.
+  for (const char* options :
+       {"timeout_ms=18446744073709551615", "max_input_bytes=0", "reuse=maybe"}) {
+    HttpReply refused = Request(
+        port_, verb::put, std::string("/v1/modules/x?") + options, wasm, auth);
+    EXPECT_EQ(refused.status, 400u) << options << ": " << refused.body;
+    EXPECT_NE(refused.body.find("modules.x."), std::string::npos) << refused.body;
+  }
   EXPECT_EQ(Request(port_, verb::put, "/v1/modules/bad%20name", wasm, auth)
                 .status,
             400u);

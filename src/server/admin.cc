@@ -2,6 +2,7 @@
 // the upload and removal themselves (on a worker, one at a time).
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "internal/sha256.h"
@@ -46,52 +47,31 @@ std::optional<Response> CheckAdmin(const ServerContext& cx,
   return res;
 }
 
+// An upload's query options are a module's configuration keys, checked by
+// the same setters as modules.NAME.KEY in the config file or --set.
 Result<ModuleOptions> UploadOptions(const Target& t, const std::string& name) {
-  ModuleOptions o;
-  auto bad = [&](const std::string& key, const std::string& value,
-                 const char* want) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "module '" + name + "': " + key + "='" + value +
-                      "' is not " + want);
-  };
+  static constexpr std::string_view kAllowed[] = {
+      "reuse",           "snapshot",         "timeout_ms",
+      "max_memory_bytes", "max_input_bytes", "max_output_bytes",
+      "min_hot",         "max_concurrent",   "max_uses"};
+  ServerConfig scratch;
   for (const auto& [key, value] : t.params) {
-    if (key == "reuse") {
-      auto b = ParseBool(value);
-      if (!b) return bad(key, value, "true or false");
-      o.reuse = *b ? ReuseMode::kReuse : ReuseMode::kFresh;
-    } else if (key == "snapshot") {
-      auto b = ParseBool(value);
-      if (b) {
-        if (*b) o.snapshot = "";
-      } else {
-        o.snapshot = value;  // the init function's name
-      }
-    } else {
-      auto n = ParseUint(value);
-      if (!n) return bad(key, value, "a whole number");
-      if (key == "timeout_ms") {
-        if (*n == 0) return bad(key, value, "at least 1");
-        o.call_timeout = milliseconds(*n);
-      } else if (key == "max_memory_bytes") {
-        o.limits.max_memory_bytes = *n;
-      } else if (key == "max_input_bytes") {
-        o.max_input_bytes = *n;
-      } else if (key == "max_output_bytes") {
-        o.max_output_bytes = *n;
-      } else if (key == "min_hot" || key == "max_concurrent") {
-        if (*n > 1024) return bad(key, value, "at most 1024");
-        (key == "min_hot" ? o.min_hot : o.max_concurrent) =
-            static_cast<uint32_t>(*n);
-      } else {
-        return Status(ErrorCode::kInvalidArgument,
-                      "module '" + name + "': unknown option '" + key +
-                          "' (reuse, snapshot, timeout_ms, max_memory_bytes, "
-                          "max_input_bytes, max_output_bytes, min_hot, "
-                          "max_concurrent)");
-      }
+    if (std::find(std::begin(kAllowed), std::end(kAllowed), key) ==
+        std::end(kAllowed)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "module '" + name + "': unknown option '" + key + "' (" +
+                        Joined({std::begin(kAllowed), std::end(kAllowed)}) +
+                        ")");
+    }
+    const std::string assignment = "modules." + name + "." + key + "=" + value;
+    if (Status s = ApplyConfigOverride(scratch, assignment,
+                                       "the upload's ?" + key + "=");
+        !s.ok()) {
+      return Status(ErrorCode::kInvalidArgument, s.message());
     }
   }
-  return o;
+  return scratch.modules.empty() ? ModuleOptions{}
+                                 : scratch.modules.front().options;
 }
 
 Response Upload(ServerContext& cx, const std::string& name, Bytes wasm,
