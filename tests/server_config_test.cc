@@ -481,6 +481,10 @@ TEST(ServerConfigTest, BadValuesSayWhy) {
             "server.queue_limit = 0 (t.toml:2:15): must be at least 1");
   EXPECT_TRUE(Contains(ErrorOf(Parse("[server]\nworkers = 4294967296\n")),
                        "must be at most 4294967295"));
+  // Beast's header limit is 32 bits: 4 GiB would have become 0.
+  EXPECT_TRUE(Contains(
+      ErrorOf(Parse("[server]\nmax_header_bytes = \"4GiB\"\n")),
+      "must be at most 4294967295"));
   EXPECT_EQ(ErrorOf(Parse("[access_log]\nsample = 1.5\n")),
             "access_log.sample = 1.5 (t.toml:2:10): must be in [0, 1]");
   EXPECT_TRUE(Contains(ErrorOf(Parse("[pool]\npressure_threshold = 0\n")),

@@ -80,18 +80,16 @@ Setter Integer(int64_t min, Field field) {
 }
 
 template <typename Field>
-Setter ByteSize(uint64_t min, Field field) {
-  return [min, field](const Value& value, Target& t) -> Status {
+Setter ByteSize(uint64_t min, Field field,
+                uint64_t max = std::numeric_limits<uint64_t>::max()) {
+  return [min, max, field](const Value& value, Target& t) -> Status {
     auto& out = field(t);
     using T = std::remove_reference_t<decltype(out)>;
+    const uint64_t most =
+        std::min<uint64_t>(max, std::numeric_limits<T>::max());
     uint64_t n = std::get<uint64_t>(value);
     if (n < min) return Reason("must be at least " + FormatBytes(min));
-    if constexpr (sizeof(T) < sizeof(uint64_t)) {
-      if (n > std::numeric_limits<T>::max()) {
-        return Reason("must be at most " +
-                      std::to_string(std::numeric_limits<T>::max()));
-      }
-    }
+    if (n > most) return Reason("must be at most " + std::to_string(most));
     out = static_cast<T>(n);
     return OkStatus();
   };
@@ -280,7 +278,9 @@ const std::vector<Key>& Keys() {
          Integer(1, In(kHttp, &H::max_connections))},
         {"server", "max_header_bytes", Type::kBytes,
          "request headers; past it 431",
-         ByteSize(1024, In(kHttp, &H::max_header_bytes))},
+         // Beast counts header bytes in 32 bits.
+         ByteSize(1024, In(kHttp, &H::max_header_bytes),
+                  std::numeric_limits<uint32_t>::max())},
         {"server", "max_body_bytes", Type::kBytes,
          "body of a call or extract; past it 413",
          ByteSize(1, In(kHttp, &H::max_body_bytes))},

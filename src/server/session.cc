@@ -61,6 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadHeader() {
     arrived_ = std::chrono::steady_clock::now();
+    bytes_in_ = 0;  // a request refused at its headers logs none read
     ++requests_;
     SetBusy(true);
     stream_.expires_after(cx_.config.http.header_timeout);
