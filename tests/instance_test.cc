@@ -122,6 +122,23 @@ TEST(InstanceTest, RunawayGuestHitsItsDeadline) {
   EXPECT_TRUE(instance->poisoned());
 }
 
+TEST(InstanceTest, StartFunctionPastItsInitTimeoutIsADeadline) {
+  auto module = testing::TestEngine().Compile(
+      "spin-start", ToBytes("(module (func $spin (loop (br 0))) (start $spin))"));
+  ASSERT_TRUE(module.ok()) << module.status();
+  auto prepared = testing::TestEngine().Prepare(*module);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  InstanceLimits limits;
+  limits.init_timeout = 50ms;
+  auto instance = (*prepared)->Instantiate(limits);
+  ASSERT_FALSE(instance.ok());
+  EXPECT_EQ(instance.status().code(), ErrorCode::kDeadlineExceeded)
+      << instance.status();
+  EXPECT_NE(instance.status().message().find("init_timeout of 50 ms"),
+            std::string::npos)
+      << instance.status();
+}
+
 TEST(InstanceTest, MemoryBombIsRefusedAtTheLimit) {
   InstanceLimits limits;
   limits.max_memory_bytes = 10 << 20;

@@ -217,7 +217,8 @@ Result<ComponentPre> LinkComponent(const Module& module) {
   return ComponentPre(pre, strata_component_pre_delete);
 }
 
-Status InstantiateComponent(InstanceState& s, const ComponentPre& pre) {
+Status InstantiateComponent(InstanceState& s, const ComponentPre& pre,
+                            std::chrono::milliseconds init_timeout) {
   if (s.module->convention() == CallingConvention::kHttpProxy) {
     wasmtime_context_set_wasi_http(s.cx().capi());
   }
@@ -229,6 +230,9 @@ Status InstantiateComponent(InstanceState& s, const ComponentPre& pre) {
       return Status(ErrorCode::kPoolExhausted,
                     Who(s) + ": no pooled instance slot free in the engine: " +
                         message);
+    }
+    if (message.find("wasm trap: interrupt") != std::string::npos) {
+      return StartupDeadline(s, init_timeout);
     }
     return Status(ErrorCode::kInstantiate,
                   Who(s) + ": instantiation failed: " + TrapMessage(message));

@@ -42,7 +42,8 @@ using ComponentPre = std::shared_ptr<strata_component_pre_t>;
 Result<ComponentPre> LinkComponent(const Module& module);
 
 // Instantiates into `state` (its store, limits and deadline already set).
-Status InstantiateComponent(InstanceState& state, const ComponentPre& pre);
+Status InstantiateComponent(InstanceState& state, const ComponentPre& pre,
+                            std::chrono::milliseconds init_timeout);
 
 // Instance::Call for a component: `input` is a JSON array of arguments (or
 // an object keyed by parameter name); the result is the JSON of the

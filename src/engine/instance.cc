@@ -143,6 +143,12 @@ std::shared_ptr<CapturedStream> NewStream(size_t cap) {
 // wasmtime's trap message is the whole wasm backtrace, then "Caused by:"
 // and the cause; a recursion thousands of frames deep makes that pages
 // long. The cause comes first here, then the innermost frames.
+Status StartupDeadline(const InstanceState& s, std::chrono::milliseconds timeout) {
+  return Status(ErrorCode::kDeadlineExceeded,
+                Who(s) + ": start-up ran past its init_timeout of " +
+                    std::to_string(timeout.count()) + " ms");
+}
+
 std::string TrapMessage(const std::string& message) {
   constexpr size_t kFramesShown = 4;
   size_t caused = message.find("Caused by:");
@@ -229,7 +235,8 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   }
   SetDeadline(*state, limits.init_timeout);
   if (component) {
-    if (Status made = InstantiateComponent(*state, impl_->component_pre);
+    if (Status made = InstantiateComponent(*state, impl_->component_pre,
+                                                limits.init_timeout);
         !made.ok()) {
       return made;
     }
@@ -241,8 +248,17 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   wasmtime_error_t* error = wasmtime_instance_pre_instantiate(
       impl_->pre.get(), state->cx().capi(), &raw, &trap);
   if (error != nullptr || trap != nullptr) {
-    std::string message = error != nullptr ? wasmtime::Error(error).message()
-                                           : wasmtime::Trap(trap).message();
+    std::string message;
+    if (error != nullptr) {
+      message = wasmtime::Error(error).message();
+    } else {
+      wasmtime::Trap owned(trap);
+      auto code = owned.code();
+      if (code && *code == WASMTIME_TRAP_CODE_INTERRUPT) {
+        return StartupDeadline(*state, limits.init_timeout);
+      }
+      message = owned.message();
+    }
     auto has = [&](const char* text) {
       return message.find(text) != std::string::npos;
     };

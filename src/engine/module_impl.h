@@ -87,6 +87,9 @@ void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout);
 // wasmtime's trap message with the cause first and only the innermost
 // frames of the backtrace.
 std::string TrapMessage(const std::string& message);
+// Start-up (a start function, a component's instantiation) ran past
+// init_timeout.
+Status StartupDeadline(const InstanceState& s, std::chrono::milliseconds timeout);
 
 // Captured output, at most `cap` bytes kept.
 std::shared_ptr<CapturedStream> NewStream(size_t cap);
