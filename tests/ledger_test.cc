@@ -159,6 +159,33 @@ TEST_F(LedgerTest, ReleaseHandsCapacityToTheOldestWaiterFirst) {
   EXPECT_EQ(ledger.totals().violations, 0u);
 }
 
+// A waiter whose need fits but that stood behind a bigger one says so, and
+// names what the head of the line waits for (not "no slot free").
+TEST_F(LedgerTest, AWaiterBehindABiggerOneSaysWhatTheLineWaitsFor) {
+  Ledger ledger({1000, 8}, clock_);
+  Account a("a"), big("big"), small("small");
+  Charge held = ledger.TryReserve(a, {700, 1});
+  std::thread first([&] {
+    EXPECT_TRUE(ledger.Reserve(big, {600, 1}, In(1h), nullptr).ok());
+  });
+  ASSERT_TRUE(Eventually([&] { return ledger.waiting() == 1; }));
+  Status result;
+  std::thread second([&] {
+    result = ledger.Reserve(small, {100, 1}, In(50ms), nullptr).status();
+  });
+  ASSERT_TRUE(Eventually([&] { return ledger.waiting() == 2; }));
+  clock_->Advance(50ms);
+  second.join();
+  EXPECT_EQ(result.code(), ErrorCode::kMemoryLimit) << result;
+  EXPECT_NE(result.message().find("its 100 bytes would fit now, but the line "
+                                  "ahead of it (1 waiting) goes first, its "
+                                  "head waiting for 600 bytes of the 300 free"),
+            std::string::npos)
+      << result;
+  held.Release();
+  first.join();
+}
+
 TEST_F(LedgerTest, CloseFailsEveryWaiterWithShutdown) {
   Ledger ledger({100, 1}, clock_);
   Account a("a");

@@ -242,6 +242,24 @@ void Ledger::Give(Account& account, Need need) {
 Status Ledger::Refusal(const Account& account, Need need, bool waited) const {
   std::string who = "module '" + account.name() + "': ";
   std::string after = waited ? " (after waiting in line)" : "";
+  if (waited && !line_.empty() && FitsLocked(need)) {
+    // Room for this need now, but the line goes first: name what its head
+    // waits for.
+    const Need head = line_.front()->need;
+    const bool head_wants_bytes = head.bytes > limits_.budget_bytes - held_bytes_;
+    return Status(
+        head_wants_bytes ? ErrorCode::kMemoryLimit : ErrorCode::kPoolExhausted,
+        who + "its " + std::to_string(need.bytes) +
+            " bytes would fit now, but the line ahead of it (" +
+            std::to_string(line_.size()) + " waiting) goes first, its head waiting for " +
+            (head_wants_bytes
+                 ? std::to_string(head.bytes) + " bytes of the " +
+                       std::to_string(limits_.budget_bytes - held_bytes_) +
+                       " free"
+                 : std::string("an instance slot (max_instances ") +
+                       std::to_string(limits_.max_slots) + ")") +
+            after);
+  }
   if (need.bytes > limits_.budget_bytes - held_bytes_) {
     if (need.bytes > limits_.budget_bytes) {
       return Status(ErrorCode::kMemoryLimit,
