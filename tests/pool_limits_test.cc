@@ -478,6 +478,44 @@ TEST_F(PoolLimitsTest, ARequestLoadingCodeReservesItsInstanceWithIt) {
   testing::ExpectBalanced(*pool);
 }
 
+// A request that finds another's load of the module's code under way waits
+// for it within its own deadline: it used to block on a lock held for the
+// whole load, which may itself wait in the ledger's line for seconds.
+TEST_F(PoolLimitsTest, ARequestWaitingForAnothersLoadKeepsItsDeadline) {
+  auto faults = std::make_shared<ScriptedFaults>();
+  auto engine = MakeEngine(faults);
+  PoolOptions options;
+  options.background = false;
+  auto pool = MakePool(options, engine.get());
+  Add(*pool, "echo", "echo.wat");
+  ASSERT_TRUE(pool->MoveTo("echo", Tier::kColdDisk).ok());
+
+  faults->Gate(FaultPoint::kCacheRead, "echo");
+  Result<Lease> first = Status(ErrorCode::kInternal, "not run");
+  std::thread loader([&] { first = pool->Acquire("echo", 10s); });
+  ASSERT_TRUE(faults->WaitGated());  // its load is under way, and held
+  Result<Lease> second = Status(ErrorCode::kInternal, "not run");
+  std::atomic<bool> returned{false};
+  std::thread waiter([&] {
+    second = pool->Acquire("echo", 50ms);
+    returned = true;
+  });
+  EXPECT_TRUE(Eventually([&] {
+    clock_->Advance(10ms);
+    return returned.load();
+  })) << "the second request outlived its 50 ms deadline";
+  faults->Open();
+  waiter.join();
+  loader.join();
+  EXPECT_EQ(second.status().code(), ErrorCode::kPoolExhausted) << second.status();
+  EXPECT_NE(second.status().message().find("another request's load"),
+            std::string::npos)
+      << second.status();
+  ASSERT_TRUE(first.ok()) << first.status();
+  { Lease returned_lease = std::move(*first); }
+  testing::ExpectBalanced(*pool);
+}
+
 // 14. An instance a refill finishes after a request began waiting in line
 // for memory yields to that request instead of being stocked hot.
 TEST_F(PoolLimitsTest, RefilledInstanceYieldsToALineThatFormedWhileItWasBuilt) {

@@ -46,7 +46,7 @@ struct Admission {
 // tier that was.
 Result<Prepared> EnsurePrepared(PoolState& s, ModuleEntry& e,
                                 const Admission& admission, ServedFrom* from)
-    EXCLUDES(e.load_mu, e.mu);
+    EXCLUDES(e.mu);
 
 // Reserves a slot and bytes, instantiates, measures and commits: a live
 // instance in no tier yet.

@@ -3,10 +3,12 @@
 //
 // Locks, in the order they may be taken (a later one may be taken while an
 // earlier one is held, never the reverse):
-//   ModuleEntry::load_mu   one code load of a module at a time
 //   PoolState::modules_mu  the registry
 //   ModuleEntry::mu        a module's tiers, counters and cap line
 //   Ledger (internal)      capacity; a leaf, no callback runs under it
+// One code load of a module at a time is a flag under ModuleEntry::mu
+// (`loading`), not a lock held across the load, so that a request waiting
+// for another's load gives up at its own deadline.
 // Listeners run with none held (Events are collected, then published).
 #ifndef STRATA_POOL_POOL_STATE_H_
 #define STRATA_POOL_POOL_STATE_H_
@@ -136,9 +138,9 @@ struct ModuleEntry {
     Nanos build_time{0};
   };
 
-  Mutex load_mu ACQUIRED_BEFORE(mu);  // serialises compile / deserialize / link
   Mutex mu;
-  CondVar cap_cv;  // the module's cap line moved
+  CondVar cap_cv;   // the module's cap line moved
+  CondVar load_cv;  // a code load finished
 
   std::shared_ptr<ModuleCode> code GUARDED_BY(mu);  // cold-memory and up
   // The last code loaded, while any instance still holds it: reloading
@@ -155,6 +157,9 @@ struct ModuleEntry {
   // Acquires waiting for the module's own cap, oldest first.
   std::deque<const void*> cap_line GUARDED_BY(mu);
   bool removed GUARDED_BY(mu) = false;
+  // A code load (compile, deserialize, link) is under way: one at a time,
+  // and the others wait for it on load_cv, each within its own deadline.
+  bool loading GUARDED_BY(mu) = false;
 
   // A lease came back, or an acquire failed after taking its place: the
   // next in the cap line may go, and RemoveModule may be waiting for the

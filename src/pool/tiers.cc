@@ -98,23 +98,44 @@ bool StoreOnDisk(PoolState& s, ModuleEntry& e, const Module& module) {
 
 Result<Prepared> EnsurePrepared(PoolState& s, ModuleEntry& e,
                                 const Admission& admission, ServedFrom* from) {
-  MutexLock load_lock(e.load_mu);
   std::shared_ptr<ModuleCode> code;
   uint64_t gen = 0;
   bool on_disk = false;
   uint64_t estimate = 0;
   {
     MutexLock lock(e.mu);
+    // Another load of this module goes first; this one then finds its code.
+    // A background load waits as long as it takes.
+    const Nanos until = admission.background ? Nanos::max() : admission.deadline;
+    if (e.loading && !e.load_cv.WaitUntil(lock, *s.clock, until,
+                                          [&]() NO_THREAD_SAFETY_ANALYSIS {
+                                            return !e.loading;
+                                          })) {
+      return Status(ErrorCode::kPoolExhausted,
+                    "module '" + e.name +
+                        "': another request's load of its code did not "
+                        "finish within this request's acquire timeout");
+    }
     if (e.prepared && e.code) {
       *from = ServedFrom::kWarm;
       return Prepared{e.code, e.prepared};
     }
+    e.loading = true;
     // Code an instance still maps is reused rather than loaded twice.
     code = e.code ? e.code : e.last_code.lock();
     gen = e.placement_gen;
     on_disk = e.disk.held();
     estimate = e.code_bytes;
   }
+  // Whatever happens from here, the next load may go.
+  struct Loaded {
+    ModuleEntry& e;
+    ~Loaded() {
+      MutexLock lock(e.mu);
+      e.loading = false;
+      e.load_cv.NotifyAll();
+    }
+  } loaded_guard{e};
   auto start = std::chrono::steady_clock::now();
   if (code) {
     *from = ServedFrom::kColdMemory;
