@@ -37,7 +37,21 @@ class PoolLimitsTest : public ::testing::Test {
     ASSERT_TRUE(added.ok()) << added;
   }
 
+  // A pool without background threads holding "echo", on an engine whose
+  // faults the test scripts through faults_ (a load held at a gate, say).
+  std::unique_ptr<Pool> EchoPoolWithFaults() {
+    faults_ = std::make_shared<ScriptedFaults>();
+    engine_ = MakeEngine(faults_);
+    PoolOptions options;
+    options.background = false;
+    auto pool = MakePool(options, engine_.get());
+    Add(*pool, "echo", "echo.wat");
+    return pool;
+  }
+
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  std::shared_ptr<ScriptedFaults> faults_;
+  std::unique_ptr<Engine> engine_;  // outlives the pools, locals of each test
 };
 
 // 1. A waiter for the pool-wide cap is woken by a release of another module.
@@ -187,19 +201,14 @@ TEST_F(PoolLimitsTest, MetricsDoesNotWaitForAMaintenancePass) {
 // 5. A placement made while a request loads code is not undone by it, and
 // the code it loaded is charged while it lives.
 TEST_F(PoolLimitsTest, PlacementIsNotUndoneByALoadInFlight) {
-  auto faults = std::make_shared<ScriptedFaults>();
-  auto engine = MakeEngine(faults);
-  PoolOptions options;
-  options.background = false;
-  auto pool = MakePool(options, engine.get());
-  Add(*pool, "echo", "echo.wat");
+  auto pool = EchoPoolWithFaults();
   ASSERT_TRUE(pool->MoveTo("echo", Tier::kAbsent).ok());
-  faults->Gate(FaultPoint::kCompile, "echo");
+  faults_->Gate(FaultPoint::kCompile, "echo");
   Result<Lease> lease = Status(ErrorCode::kInternal, "not run");
   std::thread request([&] { lease = pool->Acquire("echo", 1s); });
-  ASSERT_TRUE(faults->WaitGated());  // the request is compiling
+  ASSERT_TRUE(faults_->WaitGated());  // the request is compiling
   ASSERT_TRUE(pool->MoveTo("echo", Tier::kColdDisk).ok());
-  faults->Open();
+  faults_->Open();
   request.join();
   ASSERT_TRUE(lease.ok()) << lease.status();
   PoolMetrics m = pool->Metrics();
@@ -449,27 +458,22 @@ TEST_F(PoolLimitsTest, InstanceLargerThanItsEstimateEvictsIdleHoldingsToFit) {
 // instance that only the other's code left room for, until both deadlines
 // passed (seen in the readability replay with snapshots at 10%).
 TEST_F(PoolLimitsTest, ARequestLoadingCodeReservesItsInstanceWithIt) {
-  auto faults = std::make_shared<ScriptedFaults>();
-  auto engine = MakeEngine(faults);
-  PoolOptions options;
-  options.background = false;
-  auto pool = MakePool(options, engine.get());
-  Add(*pool, "echo", "echo.wat");
+  auto pool = EchoPoolWithFaults();
   ASSERT_TRUE(pool->Acquire("echo", 1s).ok());  // sizes measured
   ModuleMetrics sizes = pool->Metrics().modules[0];
   ASSERT_TRUE(pool->MoveTo("echo", Tier::kColdDisk).ok());
   ASSERT_GT(sizes.code_bytes, 0u);
   EXPECT_EQ(pool->Metrics().ledger.held_bytes, 0u);
 
-  faults->Gate(FaultPoint::kCacheRead, "echo");
+  faults_->Gate(FaultPoint::kCacheRead, "echo");
   Result<Lease> lease = Status(ErrorCode::kInternal, "not run");
   std::thread request([&] { lease = pool->Acquire("echo", 10s); });
-  ASSERT_TRUE(faults->WaitGated());  // loading its code from disk
+  ASSERT_TRUE(faults_->WaitGated());  // loading its code from disk
   PoolMetrics loading = pool->Metrics();
   EXPECT_GE(loading.ledger.held_bytes, sizes.code_bytes + sizes.instance_bytes +
                                            kInstanceOverheadEstimate);
   EXPECT_EQ(loading.ledger.slots, 1u);  // the instance's, held already
-  faults->Open();
+  faults_->Open();
   request.join();
   ASSERT_TRUE(lease.ok()) << lease.status();
   EXPECT_EQ(lease->served_from(), ServedFrom::kColdDisk);
@@ -482,18 +486,13 @@ TEST_F(PoolLimitsTest, ARequestLoadingCodeReservesItsInstanceWithIt) {
 // for it within its own deadline: it used to block on a lock held for the
 // whole load, which may itself wait in the ledger's line for seconds.
 TEST_F(PoolLimitsTest, ARequestWaitingForAnothersLoadKeepsItsDeadline) {
-  auto faults = std::make_shared<ScriptedFaults>();
-  auto engine = MakeEngine(faults);
-  PoolOptions options;
-  options.background = false;
-  auto pool = MakePool(options, engine.get());
-  Add(*pool, "echo", "echo.wat");
+  auto pool = EchoPoolWithFaults();
   ASSERT_TRUE(pool->MoveTo("echo", Tier::kColdDisk).ok());
 
-  faults->Gate(FaultPoint::kCacheRead, "echo");
+  faults_->Gate(FaultPoint::kCacheRead, "echo");
   Result<Lease> first = Status(ErrorCode::kInternal, "not run");
   std::thread loader([&] { first = pool->Acquire("echo", 10s); });
-  ASSERT_TRUE(faults->WaitGated());  // its load is under way, and held
+  ASSERT_TRUE(faults_->WaitGated());  // its load is under way, and held
   Result<Lease> second = Status(ErrorCode::kInternal, "not run");
   std::atomic<bool> returned{false};
   std::thread waiter([&] {
@@ -504,7 +503,7 @@ TEST_F(PoolLimitsTest, ARequestWaitingForAnothersLoadKeepsItsDeadline) {
     clock_->Advance(10ms);
     return returned.load();
   })) << "the second request outlived its 50 ms deadline";
-  faults->Open();
+  faults_->Open();
   waiter.join();
   loader.join();
   EXPECT_EQ(second.status().code(), ErrorCode::kPoolExhausted) << second.status();
