@@ -490,6 +490,22 @@ TEST(ComponentHttpTest, AHostThatIsNotAnAuthorityIsRefused) {
   EXPECT_EQ(Header(*out, "x-hello-path"), "/admin");
 }
 
+TEST(ComponentHttpTest, AWarmUpExportIsRefusedNotSkipped) {
+  SkipWithoutComponents();
+  auto module = TestEngine().CompileFile(GuestPath("http-hello.wasm"));
+  ASSERT_TRUE(module.ok()) << module.status();
+  auto prepared = TestEngine().Prepare(*module);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  InstanceLimits limits;
+  limits.init_export = "warm";
+  auto instance = (*prepared)->Instantiate(limits);
+  ASSERT_FALSE(instance.ok());
+  EXPECT_EQ(instance.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(instance.status().message().find("init_export 'warm'"),
+            std::string::npos)
+      << instance.status();
+}
+
 TEST(ComponentHttpTest, TheExtractorProxyAnswersJson) {
   SkipWithoutComponents();
   auto instance = NewInstance("http-extractor.wasm");

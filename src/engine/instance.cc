@@ -234,7 +234,14 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
                   Who(*state) + ": WASI setup failed: " + wasi.err().message());
   }
   SetDeadline(*state, limits.init_timeout);
+  const auto started = std::chrono::steady_clock::now();
   if (component) {
+    if (!limits.init_export.empty()) {
+      // A warm-up is a reactor's (ptr, len) call; a component has none.
+      return Status(ErrorCode::kInvalidArgument,
+                    Who(*state) + ": init_export '" + limits.init_export +
+                        "' is for core reactors; a component has no warm-up call");
+    }
     if (Status made = InstantiateComponent(*state, impl_->component_pre,
                                                 limits.init_timeout);
         !made.ok()) {
@@ -323,8 +330,14 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   InstanceState* raw_state = state.get();
   auto instance = std::make_unique<Instance>(std::move(state));
   if (!limits.init_export.empty()) {
+    // What is left of start-up's deadline, which the warm-up shares.
     CallOptions options;
-    options.timeout = limits.init_timeout;
+    if (limits.init_timeout.count() > 0) {
+      auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      options.timeout = std::max(std::chrono::milliseconds(1),
+                                 limits.init_timeout - spent);
+    }
     auto warmed = instance->Call(limits.init_export, {}, options);
     if (!warmed.ok()) return warmed.status();
     raw_state->calls = 0;  // the warm-up is not a served call
