@@ -58,9 +58,7 @@ Status Failure(InstanceState& s, const wasmtime::Error& error,
   s.poisoned = true;
   std::string message = error.message();
   if (message.find("wasm trap: interrupt") != std::string::npos) {
-    return Status(ErrorCode::kDeadlineExceeded,
-                  Who(s) + ": " + std::string(what) + " exceeded its " +
-                      std::to_string(timeout.count()) + " ms deadline");
+    return CallDeadline(s, what, timeout);
   }
   if (message.find("over its cap of") != std::string::npos) {
     return Status(ErrorCode::kOutputTooLarge,
@@ -304,9 +302,7 @@ Status HttpFailure(InstanceState& s, strata_http_failure_t failure,
                     who + " refused the request: " + message);
     case STRATA_HTTP_DEADLINE:
       s.poisoned = true;
-      return Status(ErrorCode::kDeadlineExceeded,
-                    who + " exceeded its " + std::to_string(timeout.count()) +
-                        " ms deadline");
+      return CallDeadline(s, "wasi:http handle", timeout);
     case STRATA_HTTP_TOO_LARGE:
       s.poisoned = true;
       return Status(ErrorCode::kOutputTooLarge, who + ": " + message);

@@ -48,9 +48,7 @@ Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
   if (const auto* trap = std::get_if<wasmtime::Trap>(&error.data)) {
     auto code = trap->code();
     if (code && *code == WASMTIME_TRAP_CODE_INTERRUPT) {
-      return Status(ErrorCode::kDeadlineExceeded,
-                    Who(s) + ": " + std::string(what) + " exceeded its " +
-                        std::to_string(timeout.count()) + " ms deadline");
+      return CallDeadline(s, what, timeout);
     }
     // A guest whose memory.grow was refused at its limit usually traps
     // next; name the limit rather than only the trap. (The engine does not
@@ -143,12 +141,6 @@ std::shared_ptr<CapturedStream> NewStream(size_t cap) {
 // wasmtime's trap message is the whole wasm backtrace, then "Caused by:"
 // and the cause; a recursion thousands of frames deep makes that pages
 // long. The cause comes first here, then the innermost frames.
-Status StartupDeadline(const InstanceState& s, std::chrono::milliseconds timeout) {
-  return Status(ErrorCode::kDeadlineExceeded,
-                Who(s) + ": start-up ran past its init_timeout of " +
-                    std::to_string(timeout.count()) + " ms");
-}
-
 std::string TrapMessage(const std::string& message) {
   constexpr size_t kFramesShown = 4;
   size_t caused = message.find("Caused by:");
@@ -177,6 +169,19 @@ std::string TrapMessage(const std::string& message) {
   }
   if (frames.size() > kFramesShown) out += " <- ...";
   return out + ")";
+}
+
+Status StartupDeadline(const InstanceState& s, std::chrono::milliseconds timeout) {
+  return Status(ErrorCode::kDeadlineExceeded,
+                Who(s) + ": start-up ran past its init_timeout of " +
+                    std::to_string(timeout.count()) + " ms");
+}
+
+Status CallDeadline(const InstanceState& s, std::string_view what,
+                    std::chrono::milliseconds timeout) {
+  return Status(ErrorCode::kDeadlineExceeded,
+                Who(s) + ": " + std::string(what) + " exceeded its " +
+                    std::to_string(timeout.count()) + " ms deadline");
 }
 
 void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout) {

@@ -90,6 +90,10 @@ std::string TrapMessage(const std::string& message);
 // Start-up (a start function, a component's instantiation) ran past
 // init_timeout.
 Status StartupDeadline(const InstanceState& s, std::chrono::milliseconds timeout);
+// A call (`what`: the export, "_start", "wasi:http handle") ran past its
+// deadline.
+Status CallDeadline(const InstanceState& s, std::string_view what,
+                    std::chrono::milliseconds timeout);
 
 // Captured output, at most `cap` bytes kept.
 std::shared_ptr<CapturedStream> NewStream(size_t cap);

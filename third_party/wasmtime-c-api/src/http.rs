@@ -131,9 +131,10 @@ pub enum strata_http_failure_t {
     TooLarge = 3,
 }
 
-
 /// An error with its kind.
 type Classified = (Failure, WasmtimeError);
+/// A result whose error says its kind.
+type Served<T> = std::result::Result<T, Classified>;
 
 fn failed(error: WasmtimeError) -> Classified {
     let deadline = error.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
@@ -192,7 +193,7 @@ async fn handle(
     instance: &Instance,
     request: hyper::Request<Full<Bytes>>,
     max_response_bytes: usize,
-) -> std::result::Result<strata_http_response_t, Classified> {
+) -> Served<strata_http_response_t> {
     let fail = |message: &str| (Failure::Failed, format_err!("{message}"));
     let Some(indices) = &pre.proxy else {
         return Err(fail("the component is not a wasi:http proxy"));
@@ -254,8 +255,8 @@ async fn handle(
 /// The rest of a body once `handle` returned: what the guest wrote is
 /// buffered, so it ends at once unless the guest never finished it.
 async fn after_return(
-    read: impl Future<Output = std::result::Result<Vec<u8>, Classified>>,
-) -> std::result::Result<Vec<u8>, Classified> {
+    read: impl Future<Output = Served<Vec<u8>>>,
+) -> Served<Vec<u8>> {
     const GRACE: Duration = Duration::from_secs(1);
     tokio::time::timeout(GRACE, read).await.map_err(|_| {
         (
@@ -265,7 +266,7 @@ async fn after_return(
     })?
 }
 
-async fn read_body(mut body: HyperOutgoingBody, max_bytes: usize) -> std::result::Result<Vec<u8>, Classified> {
+async fn read_body(mut body: HyperOutgoingBody, max_bytes: usize) -> Served<Vec<u8>> {
     let mut data = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
