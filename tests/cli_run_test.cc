@@ -56,6 +56,21 @@ TEST(CliRunTest, OptionLikeArgumentsAfterDoubleDashGoToTheGuest) {
   EXPECT_EQ(Outcome(run.out, "write /out/-v"), "ok") << run.out;
 }
 
+// A command that sleeps waits in the host (WASI poll_oneoff), where no
+// epoch check runs: before strata's own poll_oneoff this run took the hour.
+TEST(CliRunTest, ACommandThatSleepsPastItsTimeoutIsEnded) {
+  ScratchDir dir;
+  auto run = Strata({"run", GuestPath("fsprobe.wasm").string(), "--timeout",
+                     "300", "--", "sleep", "20", "sleep", "3600000"},
+                    dir.path());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("deadline_exceeded: module 'fsprobe': _start would "
+                         "exceed its 300 ms deadline: poll_oneoff asked to "
+                         "wait 3600000 ms"),
+            std::string::npos)
+      << run.err;
+}
+
 TEST(CliRunTest, MissingDirectoryIsAnErrorNamingIt) {
   ScratchDir dir;
   auto run = Strata({"run", GuestPath("fsprobe.wasm").string(), "--dir",

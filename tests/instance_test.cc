@@ -2,6 +2,8 @@
 // fixture's failure mode, after which the process keeps serving.
 #include "strata/instance.h"
 
+#include <cstring>
+
 #include "test_support.h"
 
 namespace strata {
@@ -120,6 +122,110 @@ TEST(InstanceTest, RunawayGuestHitsItsDeadline) {
   EXPECT_NE(out.status().message().find("50 ms"), std::string::npos);
   EXPECT_GE(elapsed, 50ms);  // a bound, not a timing: it cannot stop early
   EXPECT_TRUE(instance->poisoned());
+}
+
+// WASI's poll_oneoff waits in the host, where no epoch check runs: before
+// strata's own poll_oneoff, an hour's sleep held the call for the hour.
+struct PollResult {
+  uint32_t error, events, userdata, type;
+};
+
+PollResult ReadPoll(const Bytes& out) {
+  PollResult r{};
+  EXPECT_EQ(out.size(), sizeof r);
+  std::memcpy(&r, out.data(), std::min(out.size(), sizeof r));
+  return r;
+}
+
+Bytes Nanos(std::chrono::nanoseconds wait) {
+  auto n = static_cast<uint64_t>(wait.count());
+  Bytes bytes(sizeof n);
+  std::memcpy(bytes.data(), &n, sizeof n);
+  return bytes;
+}
+
+TEST(InstanceTest, ASleepPastTheDeadlineEndsTheCall) {
+  for (const char* entry : {"sleep", "sleep_until"}) {
+    auto instance = NewInstance("sleep.wat");
+    ASSERT_NE(instance, nullptr);
+    CallOptions options;
+    options.timeout = 100ms;
+    auto start = std::chrono::steady_clock::now();
+    auto out = instance->Call(entry, Nanos(1h), options);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(out.ok()) << entry;
+    EXPECT_EQ(out.status().code(), ErrorCode::kDeadlineExceeded)
+        << out.status();
+    EXPECT_NE(out.status().message().find(
+                  "would exceed its 100 ms deadline: poll_oneoff asked to "
+                  "wait "),
+              std::string::npos)
+        << out.status();
+    EXPECT_LT(elapsed, 10min);  // a bound, not a timing: it did not sleep on
+    EXPECT_TRUE(instance->poisoned());
+  }
+}
+
+TEST(InstanceTest, ASleepWithinTheDeadlineSleepsAsAsked) {
+  auto instance = NewInstance("sleep.wat");
+  ASSERT_NE(instance, nullptr);
+  CallOptions options;
+  options.timeout = 10s;
+  // Twice each: the second call reuses what the first set up.
+  for (const char* entry : {"sleep", "sleep", "sleep_until", "sleep_until"}) {
+    auto start = std::chrono::steady_clock::now();
+    auto out = instance->Call(entry, Nanos(20ms), options);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_TRUE(out.ok()) << entry << ": " << out.status();
+    PollResult r = ReadPoll(*out);
+    EXPECT_EQ(r.error, 0u) << entry;
+    EXPECT_EQ(r.events, 1u) << entry;
+    EXPECT_EQ(r.userdata, 7u) << entry;
+    EXPECT_EQ(r.type, 0u) << entry;  // a clock event
+    EXPECT_GE(elapsed, 20ms) << entry;  // a bound: it cannot wake early
+  }
+  EXPECT_FALSE(instance->poisoned());
+}
+
+TEST(InstanceTest, APollThatNamesStdinReturnsAtOnceWithWasmtimesAnswer) {
+  auto instance = NewInstance("sleep.wat");
+  ASSERT_NE(instance, nullptr);
+  CallOptions options;
+  options.timeout = 200ms;  // shorter than the hour's clock beside stdin
+  auto out = instance->Call("poll_stdin", {}, options);
+  ASSERT_TRUE(out.ok()) << out.status();
+  PollResult r = ReadPoll(*out);
+  EXPECT_EQ(r.error, 0u);
+  EXPECT_EQ(r.events, 1u);
+  EXPECT_EQ(r.userdata, 2u);
+  EXPECT_EQ(r.type, 1u);  // fd_read
+}
+
+TEST(InstanceTest, ASleepingStartFunctionMeetsItsInitTimeout) {
+  auto module = testing::TestEngine().Compile("sleepy-start", ToBytes(R"(
+    (module
+      (import "wasi_snapshot_preview1" "poll_oneoff"
+        (func $poll (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func $start
+        (i64.store offset=24 (i32.const 0) (i64.const 3600000000000))
+        (i32.store offset=16 (i32.const 0) (i32.const 1))
+        (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1)
+                          (i32.const 128))))
+      (start $start)))"));
+  ASSERT_TRUE(module.ok()) << module.status();
+  auto prepared = testing::TestEngine().Prepare(*module);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  InstanceLimits limits;
+  limits.init_timeout = 100ms;
+  auto instance = (*prepared)->Instantiate(limits);
+  ASSERT_FALSE(instance.ok());
+  EXPECT_EQ(instance.status().code(), ErrorCode::kDeadlineExceeded)
+      << instance.status();
+  EXPECT_NE(instance.status().message().find(
+                "would run past its init_timeout of 100 ms"),
+            std::string::npos)
+      << instance.status();
 }
 
 TEST(InstanceTest, StartFunctionPastItsInitTimeoutIsADeadline) {

@@ -13,6 +13,7 @@
 //     argv               argv[0] and the count
 //     stdin              all of stdin         -> "stdin: ok <text>"
 //     echo TEXT          TEXT as is
+//     sleep MS           nanosleep MS ms  -> "sleep MS: ok"
 // A failure prints "<op> <arg>: error <strerror(errno)>". Newlines in
 // printed text are shown as "\n".
 #define _POSIX_C_SOURCE 200809L
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -166,6 +168,12 @@ static int RunOp(int argc, char** argv, int i) {
   }
   if (strcmp(op, "echo") == 0) {
     printf("%s\n", a);
+    return 2;
+  }
+  if (strcmp(op, "sleep") == 0) {
+    long ms = strtol(a, NULL, 10);
+    struct timespec wait = {ms / 1000, (ms % 1000) * 1000000L};
+    Report(op, a, nanosleep(&wait, NULL));
     return 2;
   }
   printf("%s: unknown operation\n", op);

@@ -40,6 +40,8 @@ class Linker;
 
 namespace strata {
 
+class WasiPoll;
+
 enum class OptLevel { kNone, kSpeed, kSpeedAndSize };
 
 struct EngineOptions {
@@ -161,6 +163,7 @@ class Engine {
   EngineOptions options_;
   std::unique_ptr<wasmtime::Engine> engine_;
   std::unique_ptr<wasmtime::Linker> linker_;
+  std::unique_ptr<WasiPoll> wasi_poll_;  // poll_oneoff held to deadlines
   bool pooling_enabled_;
   std::string pooling_fallback_reason_;
   std::string fingerprint_;

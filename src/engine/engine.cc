@@ -9,6 +9,7 @@
 
 #include "engine/component.h"
 #include "engine/module_impl.h"
+#include "engine/wasi_poll.h"
 #include "internal/sha256.h"
 
 namespace strata {
@@ -74,7 +75,9 @@ wasmtime::Config MakeConfig(const EngineOptions& o, uint32_t pool_slots) {
   config.wasm_component_model(true);
   if (pool_slots > 0) {
     wasmtime::PoolAllocationConfig pool;
-    pool.total_core_instances(pool_slots);
+    // Twice the slots: a module that polls gets a shim instance beside its
+    // own (engine/wasi_poll.h); core instances hold no memory or tables.
+    pool.total_core_instances(2 * pool_slots);
     pool.total_memories(pool_slots);
     pool.total_tables(pool_slots);
     pool.max_memory_size(o.pool_max_memory_bytes);
@@ -117,8 +120,12 @@ Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   auto raw = std::make_unique<wasmtime::Engine>(MakeConfig(options, slots));
   EngineOptions effective = options;
   effective.pool_slots = slots;
-  return std::unique_ptr<Engine>(
+  std::unique_ptr<Engine> engine(
       new Engine(effective, std::move(raw), slots > 0, std::move(fallback)));
+  auto poll = WasiPoll::Install(*engine->engine_, *engine->linker_);
+  if (!poll.ok()) return poll.status();
+  engine->wasi_poll_ = std::move(*poll);
+  return engine;
 }
 
 Engine::Engine(const EngineOptions& options,

@@ -41,15 +41,22 @@ void FreeCaptured(void* data) {
 
 
 
+// The call ended at its deadline: an epoch check in guest code trapped, or
+// a wait in the host was refused for it (an error, not a trap, by the time
+// it reaches here).
+bool PastDeadline(const InstanceState& s, const wasmtime::TrapError& error) {
+  const auto* trap = std::get_if<wasmtime::Trap>(&error.data);
+  auto code = trap ? trap->code() : std::nullopt;
+  return (code && *code == WASMTIME_TRAP_CODE_INTERRUPT) ||
+         s.refused_wait.has_value();
+}
+
 // Converts a failed wasmtime call into a Status, poisoning the instance.
 Status CallFailure(InstanceState& s, const wasmtime::TrapError& error,
                    std::string_view what, std::chrono::milliseconds timeout) {
   s.poisoned = true;
+  if (PastDeadline(s, error)) return CallDeadline(s, what, timeout);
   if (const auto* trap = std::get_if<wasmtime::Trap>(&error.data)) {
-    auto code = trap->code();
-    if (code && *code == WASMTIME_TRAP_CODE_INTERRUPT) {
-      return CallDeadline(s, what, timeout);
-    }
     // A guest whose memory.grow was refused at its limit usually traps
     // next; name the limit rather than only the trap. (The engine does not
     // say whether a grow was refused; a trap with the memory within an
@@ -171,23 +178,41 @@ std::string TrapMessage(const std::string& message) {
   return out + ")";
 }
 
+// Why a deadline ended the call early: ": poll_oneoff asked to wait N ms".
+std::string RefusedWait(const InstanceState& s) {
+  if (!s.refused_wait) return "";
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*s.refused_wait);
+  return ": poll_oneoff asked to wait " + std::to_string(ms.count()) + " ms";
+}
+
 Status StartupDeadline(const InstanceState& s, std::chrono::milliseconds timeout) {
   return Status(ErrorCode::kDeadlineExceeded,
-                Who(s) + ": start-up ran past its init_timeout of " +
-                    std::to_string(timeout.count()) + " ms");
+                Who(s) + ": start-up " +
+                    (s.refused_wait ? "would run" : "ran") +
+                    " past its init_timeout of " +
+                    std::to_string(timeout.count()) + " ms" + RefusedWait(s));
 }
 
 Status CallDeadline(const InstanceState& s, std::string_view what,
                     std::chrono::milliseconds timeout) {
   return Status(ErrorCode::kDeadlineExceeded,
-                Who(s) + ": " + std::string(what) + " exceeded its " +
-                    std::to_string(timeout.count()) + " ms deadline");
+                Who(s) + ": " + std::string(what) +
+                    (s.refused_wait ? " would exceed its " : " exceeded its ") +
+                    std::to_string(timeout.count()) + " ms deadline" +
+                    RefusedWait(s));
 }
 
 void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout) {
   s.cx().set_epoch_deadline(timeout.count() > 0
                                 ? s.engine->TicksFor(timeout)
                                 : kNoDeadlineTicks);
+  auto now = std::chrono::steady_clock::now();
+  // Past this a deadline is as good as none, and the sum cannot overflow.
+  constexpr auto kCentury = std::chrono::hours(24 * 365 * 100);
+  s.deadline = timeout.count() > 0 && timeout < kCentury
+                   ? now + timeout
+                   : std::chrono::steady_clock::time_point::max();
+  s.refused_wait.reset();
 }
 
 wasmtime::WasiConfig CapturingWasiConfig(std::shared_ptr<CapturedStream> out,
@@ -224,9 +249,12 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   bool component = module_->is_component();
   state->store.limiter(static_cast<int64_t>(max_memory),
                        limits.max_table_elements,
-                       /*instances=*/component ? kComponentCoreInstances : 1,
+                       // A module's own, and the shim its first
+                       // poll_oneoff makes (engine/wasi_poll.h).
+                       /*instances=*/component ? kComponentCoreInstances : 2,
                        /*tables=*/component ? kComponentCoreInstances : 4,
                        /*memories=*/component ? kComponentCoreInstances : 1);
+  state->wasi_clock_origin = std::chrono::steady_clock::now();
   wasmtime::WasiConfig start_wasi = CapturingWasiConfig(state->log, state->log);
   if (Status granted = ApplyCapabilities(module_->name(), limits.start_grants,
                                          start_wasi);
@@ -260,17 +288,13 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   wasmtime_error_t* error = wasmtime_instance_pre_instantiate(
       impl_->pre.get(), state->cx().capi(), &raw, &trap);
   if (error != nullptr || trap != nullptr) {
-    std::string message;
-    if (error != nullptr) {
-      message = wasmtime::Error(error).message();
-    } else {
-      wasmtime::Trap owned(trap);
-      auto code = owned.code();
-      if (code && *code == WASMTIME_TRAP_CODE_INTERRUPT) {
-        return StartupDeadline(*state, limits.init_timeout);
-      }
-      message = owned.message();
+    wasmtime::TrapError failure = error != nullptr
+                                      ? wasmtime::TrapError(wasmtime::Error(error))
+                                      : wasmtime::TrapError(wasmtime::Trap(trap));
+    if (PastDeadline(*state, failure)) {
+      return StartupDeadline(*state, limits.init_timeout);
     }
+    std::string message = failure.message();
     auto has = [&](const char* text) {
       return message.find(text) != std::string::npos;
     };
@@ -326,6 +350,7 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   }
   if (!limits.start_grants.empty()) {
     // Start-up's grants end with start-up: calls see no directories.
+    state->wasi_clock_origin = std::chrono::steady_clock::now();
     auto plain = state->cx().set_wasi(CapturingWasiConfig(state->log, state->log));
     if (!plain) {
       return Status(ErrorCode::kInstantiate,
@@ -478,6 +503,7 @@ Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
   // pre-instantiated (hot) instance sees exactly these.
   auto out = NewStream(request.max_stdout_bytes);
   auto err = NewStream(request.max_stderr_bytes);
+  s.wasi_clock_origin = std::chrono::steady_clock::now();
   wasmtime::WasiConfig wasi = CapturingWasiConfig(out, err);
   const std::string& name = s.module->name();
   if (Status granted = ApplyCapabilities(name, request.wasi, wasi);

@@ -73,15 +73,31 @@ struct InstanceState {
   uint64_t initial_memory = 0;
   uint64_t max_memory = 0;  // the store limiter's linear memory cap
   bool poisoned = false;
+  // The current call's deadline on the host's clock (SetDeadline), for
+  // waits in the host that no epoch check ends (engine/wasi_poll.h).
+  std::chrono::steady_clock::time_point deadline =
+      std::chrono::steady_clock::time_point::max();
+  // A wait in the host refused because it would end past the deadline.
+  std::optional<std::chrono::nanoseconds> refused_wait;
+  // When the guest's WASI monotonic clock read zero: just before its WASI
+  // configuration, which starts that clock, was made.
+  std::chrono::steady_clock::time_point wasi_clock_origin;
+  std::optional<wasmtime::Func> wasi_poll;  // wasmtime's poll_oneoff, once used
 
-  explicit InstanceState(wasmtime::Engine& engine) : store(engine) {}
+  // The store's data points back here, so host functions find the state.
+  explicit InstanceState(wasmtime::Engine& engine) : store(engine) {
+    store.context().set_data(this);
+  }
+  InstanceState(const InstanceState&) = delete;
+  InstanceState& operator=(const InstanceState&) = delete;
   wasmtime::Store::Context cx() { return store.context(); }
 };
 
 // How errors name the instance's module: "module 'x'" or "component 'x'".
 std::string Who(const InstanceState& s);
 
-// Sets the store's epoch deadline `timeout` from now (0: none).
+// Sets the store's epoch deadline `timeout` from now (0: none), and the
+// same deadline on the host's clock.
 void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout);
 
 // wasmtime's trap message with the cause first and only the innermost
