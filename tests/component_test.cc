@@ -354,6 +354,37 @@ TEST_F(ComponentGrantsTest, CannotEscapeItsDirectory) {
   EXPECT_EQ(link.find("ok secret"), std::string::npos) << link;
 }
 
+// A command's sleep is a wasi:io poll on a wasi:clocks pollable, which
+// waits in the host where no epoch check runs: before the poll was held to
+// the deadline, this call took the hour.
+TEST(ComponentCommandTest, ASleepPastTheDeadlineIsEnded) {
+  SkipWithoutComponents();
+  auto instance = NewInstance("fsprobe-command-component.wasm");
+  ASSERT_NE(instance, nullptr);
+  CommandRequest request;
+  request.wasi.args = {"sleep", "20", "sleep", "3600000"};  // then an hour
+  request.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  auto out = instance->RunCommand(request);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kDeadlineExceeded) << out.status();
+  EXPECT_NE(out.status().message().find("300 ms deadline"), std::string::npos)
+      << out.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1min);
+  EXPECT_TRUE(instance->poisoned());
+
+  // A sleep within the deadline sleeps, and answers as before.
+  auto fresh = NewInstance("fsprobe-command-component.wasm");
+  ASSERT_NE(fresh, nullptr);
+  request.wasi.args = {"sleep", "20"};
+  request.timeout = 10s;
+  start = std::chrono::steady_clock::now();
+  auto slept = fresh->RunCommand(request);
+  ASSERT_TRUE(slept.ok()) << slept.status();
+  EXPECT_EQ(Stdout(*slept), "sleep 20: ok\n");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms);  // a bound
+}
+
 TEST(ComponentCommandTest, PooledRunsAreIsolated) {
   SkipWithoutComponents();
   PoolOptions options;

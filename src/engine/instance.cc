@@ -213,6 +213,9 @@ void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout) {
                    ? now + timeout
                    : std::chrono::steady_clock::time_point::max();
   s.refused_wait.reset();
+  // A component's waits in the host read it from the calling thread, which
+  // is the one making the call that follows.
+  strata_call_deadline_set(static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0)));
 }
 
 wasmtime::WasiConfig CapturingWasiConfig(std::shared_ptr<CapturedStream> out,

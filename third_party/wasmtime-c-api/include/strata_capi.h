@@ -61,6 +61,11 @@ wasmtime_error_t* strata_component_pre_instantiate(
     const strata_component_pre_t* pre, wasmtime_context_t* store,
     wasmtime_component_instance_t* out);
 
+// The deadline of the calls this thread makes next, `timeout_ms` from now
+// (0: none). A sync component's wasi:io poll stops waiting at it with the
+// interrupt trap an epoch check raises; epoch checks run only in guest code.
+void strata_call_deadline_set(uint64_t timeout_ms);
+
 // The component's compiled image, to measure its residency (as
 // wasmtime_module_image_range does for a module).
 void strata_component_image_range(const wasmtime_component_t* component,

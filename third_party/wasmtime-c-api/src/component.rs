@@ -12,6 +12,7 @@ use wasmtime_c_api::{
 };
 use wasmtime_wasi_http::p2::bindings::ProxyIndices;
 
+use crate::deadline;
 use crate::guarded::guarded;
 use crate::http;
 
@@ -20,7 +21,8 @@ use crate::http;
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[allow(dead_code)] // made by C
 pub enum strata_component_world_t {
-    /// Exported functions and `wasi:cli/run` commands: WASI preview 2, sync.
+    /// Exported functions and `wasi:cli/run` commands: WASI preview 2, sync,
+    /// with waits held to the call's deadline (src/deadline.rs).
     STRATA_COMPONENT_WASIP2 = 0,
     /// A `wasi:http/incoming-handler` proxy: WASI preview 2 and wasi:http,
     /// async, with outgoing requests denied.
@@ -46,6 +48,7 @@ fn link(component: &Component, world: strata_component_world_t) -> Result<strata
         http::add_to_linker(&mut linker)?;
     } else {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        deadline::add_to_linker(&mut linker)?;
     }
     let pre = linker.instantiate_pre(component)?;
     let proxy = if proxy { Some(ProxyIndices::new(&pre)?) } else { None };

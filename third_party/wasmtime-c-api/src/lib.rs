@@ -6,5 +6,6 @@ pub use wasmtime_c_api::*;
 
 mod snapshot;
 mod component;
+mod deadline;
 mod guarded;
 mod http;
