@@ -45,8 +45,6 @@ Response MethodNotAllowed(unsigned version, const char* allow);
 
 // A non-negative decimal integer, all of `text`.
 std::optional<uint64_t> ParseUint(std::string_view text);
-// "true"/"1" or "false"/"0".
-std::optional<bool> ParseBool(std::string_view text);
 // "a, b, c", or "none".
 std::string Joined(const std::vector<std::string>& names);
 

@@ -59,12 +59,6 @@ std::optional<uint64_t> ParseUint(std::string_view text) {
   return value;
 }
 
-std::optional<bool> ParseBool(std::string_view text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  return std::nullopt;
-}
-
 std::string Joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
