@@ -252,6 +252,33 @@ TEST_F(ServerTest, HealthAndReadiness) {
   EXPECT_EQ(Request(port_, verb::get, "/readyz").status, 200u);
 }
 
+// Uploads and removals run on a thread of their own: before, an upload's
+// compile took the server's one call worker, and calls waited behind it.
+TEST_F(ServerTest, AnUploadBeingCompiledHoldsNoCallWorker) {
+  auto faults = std::make_shared<ScriptedFaults>();
+  faults->Gate(FaultPoint::kCompile, "held");
+  Start([&](ServerConfig& c) {
+    c.http.admin_token = kToken;
+    c.http.workers = 1;
+    c.engine.faults = faults;
+  });
+  std::map<std::string, std::string> auth = {
+      {"Authorization", std::string("Bearer ") + kToken}};
+  std::string wasm = ToString(ReadFile(GuestPath("probe.wat")).value());
+  HttpReply created;
+  std::thread upload([&] {
+    created = Request(port_, verb::put, "/v1/modules/held", wasm, auth);
+  });
+  ASSERT_TRUE(faults->WaitGated());
+  HttpReply served = Call("echo", "run", "served while compiling");
+  faults->Open();
+  upload.join();
+  EXPECT_EQ(served.status, 200u) << served.body;
+  EXPECT_EQ(served.body, "served while compiling");
+  EXPECT_EQ(created.status, 201u) << created.body;
+  EXPECT_EQ(Call("held", "run", "x").status, 200u);
+}
+
 TEST_F(ServerTest, AdminRoutesAreOffWithoutAToken) {
   Start();
   auto wasm = ReadFile(GuestPath("echo.wat")).value();

@@ -76,7 +76,6 @@ Result<ModuleOptions> UploadOptions(const Target& t, const std::string& name) {
 
 Response Upload(ServerContext& cx, const std::string& name, Bytes wasm,
                 const ModuleOptions& options, unsigned v) {
-  internal::MutexLock lock(cx.admin_mu);
   if (cx.registry->Find(name) != nullptr) {
     return ErrorReply(http::status::conflict, "already_exists",
                       "module '" + name +
@@ -146,7 +145,6 @@ Result<std::shared_ptr<const ServedModuleRecord>> RegisterModule(
 }
 
 Response Remove(ServerContext& cx, const std::string& name, unsigned v) {
-  internal::MutexLock lock(cx.admin_mu);
   auto record = cx.registry->Find(name);
   if (record == nullptr) {
     return ErrorReply(http::status::not_found, "not_found",

@@ -174,7 +174,7 @@ std::optional<Response> OverInputLimit(const ServedModuleRecord& module,
                     version);
 }
 
-void Enqueue(ServerContext& cx, unsigned version, Exchange ex,
+void Enqueue(ServerContext& cx, WorkQueue& queue, unsigned version, Exchange ex,
              std::function<Response(Exchange&)> run, const Reply& reply) {
   const HttpOptions& o = cx.config.http;
   auto draining = [&cx, version, ex, reply, &o] {
@@ -198,14 +198,17 @@ void Enqueue(ServerContext& cx, unsigned version, Exchange ex,
     reply(std::move(res), std::move(ex));
   };
   job.cancel = draining;
-  if (!cx.queue->TryPush(std::move(job))) {
+  if (!queue.TryPush(std::move(job))) {
     if (cx.draining.load()) return draining();
     cx.metrics.Rejected("queue_full");
-    reply(ErrorReply(http::status::service_unavailable, "queue_full",
-                     "the call queue is full: " +
-                         std::to_string(cx.queue->limit()) +
-                         " requests wait for a worker (server.queue_limit " +
-                         std::to_string(o.queue_limit) + ")",
+    std::string why =
+        &queue == cx.admin_queue.get()
+            ? "the admin queue is full: " + std::to_string(queue.limit()) +
+                  " uploads or removals wait, one runs at a time"
+            : "the call queue is full: " + std::to_string(queue.limit()) +
+                  " requests wait for a worker (server.queue_limit " +
+                  std::to_string(o.queue_limit) + ")";
+    reply(ErrorReply(http::status::service_unavailable, "queue_full", why,
                      version, o.retry_after_s),
           ex);
   }
@@ -294,7 +297,7 @@ void HandleCall(ServerContext& cx, Request& req, const Target& t,
     return reply(std::move(*refusal), ex);
   }
   Enqueue(
-      cx, v, std::move(ex),
+      cx, *cx.queue, v, std::move(ex),
       [&cx, spec = std::move(spec), arrived, v](Exchange& e) {
         return RunCall(cx, spec, arrived, v, e);
       },

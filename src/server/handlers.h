@@ -73,8 +73,9 @@ void HandleCall(ServerContext& cx, Request& req, const Target& t,
                 const Reply& reply);
 void HandleExtract(ServerContext& cx, Request& req, const Target& t,
                    TimePoint arrived, Exchange ex, const Reply& reply);
-// Puts `run` on the call queue; a full or closed queue is answered 503 now.
-void Enqueue(ServerContext& cx, unsigned version, Exchange ex,
+// Puts `run` on `queue` (the call queue, or the admin queue); a full or
+// closed queue is answered 503 now.
+void Enqueue(ServerContext& cx, WorkQueue& queue, unsigned version, Exchange ex,
              std::function<Response(Exchange&)> run, const Reply& reply);
 
 // The registry as JSON (module_views.cc): every module, or `only`.

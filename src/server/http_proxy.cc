@@ -110,7 +110,7 @@ void HandleHttpProxy(ServerContext& cx, Request& req, const std::string& name,
   }
   request.body = std::move(req.body());
   Enqueue(
-      cx, v, std::move(ex),
+      cx, *cx.queue, v, std::move(ex),
       [&cx, module, request = std::move(request), arrived, v](Exchange& e) mutable {
         Response res = Serve(cx, module, std::move(request), arrived, v, e);
         if (!e.served_from.empty()) res.set("X-Strata-Served-From", e.served_from);

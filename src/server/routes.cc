@@ -119,7 +119,7 @@ void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
       }
       if (method == http::verb::delete_) {
         return Enqueue(
-            cx, v, std::move(ex),
+            cx, *cx.admin_queue, v, std::move(ex),
             [&cx, name, v](Exchange&) { return Remove(cx, name, v); }, reply);
       }
       auto options = UploadOptions(*target, name);
@@ -136,7 +136,7 @@ void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
                      ex);
       }
       return Enqueue(
-          cx, v, std::move(ex),
+          cx, *cx.admin_queue, v, std::move(ex),
           [&cx, name, wasm = std::move(req.body()), options = *options,
            v](Exchange&) mutable {
             return Upload(cx, name, std::move(wasm), options, v);

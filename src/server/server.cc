@@ -57,6 +57,9 @@ class Server::Impl {
 
 namespace {
 
+// Uploads and removals that may wait for the one admin thread; past it 503.
+constexpr uint32_t kAdminQueueLimit = 16;
+
 // "host:port" -> endpoint; kInvalidArgument naming the value.
 Result<tcp::endpoint> ParseListen(const std::string& listen) {
   auto bad = [&](const std::string& why) {
@@ -146,6 +149,7 @@ Status Server::Impl::Init(ServerConfig config, const PolicyFactory& policies) {
 
   cx.queue = std::make_unique<server::WorkQueue>(c.http.workers,
                                                  c.http.queue_limit);
+  cx.admin_queue = std::make_unique<server::WorkQueue>(1, kAdminQueueLimit);
   port_ = acceptor_->local_endpoint().port();
   if (cx.config.http.node_id.empty()) {
     cx.config.http.node_id =
@@ -233,9 +237,15 @@ void Server::Impl::Drain() {
   });
   const auto grace = cx.config.http.shutdown_grace;
   auto deadline = std::chrono::steady_clock::now() + grace;
-  cx.queue->Close();
-  cx.queue->WaitIdle(grace);
-  cx.queue->Stop();  // cancels what is left; joins the workers
+  for (server::WorkQueue* queue : {cx.queue.get(), cx.admin_queue.get()}) {
+    queue->Close();
+  }
+  for (server::WorkQueue* queue : {cx.queue.get(), cx.admin_queue.get()}) {
+    queue->WaitIdle(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(deadline - std::chrono::steady_clock::now(),
+                 std::chrono::steady_clock::duration::zero())));
+    queue->Stop();  // cancels what is left; joins the workers
+  }
   // Replies posted by the workers are written by the I/O threads.
   auto write_deadline =
       std::max(deadline, std::chrono::steady_clock::now()) +

@@ -42,6 +42,9 @@ struct ServerContext {
   std::unique_ptr<Pool> pool;
   std::shared_ptr<Registry> registry = std::make_shared<Registry>();
   std::unique_ptr<WorkQueue> queue;
+  // Uploads and removals: one thread of their own, so they run one at a
+  // time and a compile (or a removal's drain) holds no call worker.
+  std::unique_ptr<WorkQueue> admin_queue;
   std::unique_ptr<AccessLog> access_log;
   HttpMetrics metrics;
   // Set once each by Shutdown(), read by requests, hence atomic: `ready`
@@ -52,7 +55,6 @@ struct ServerContext {
   // Requests read and not yet answered; shutdown waits for them. Acquire
   // and release: the waiter must see the last reply written.
   std::atomic<uint32_t> busy{0};
-  internal::Mutex admin_mu;  // uploads and removals, one at a time
 
   ServerGauges Gauges() const {
     return {config.http.node_id, queue->depth(), queue->limit(),
