@@ -265,7 +265,10 @@ class Pool {
   static Result<std::unique_ptr<Pool>> Create(Engine* engine,
                                               PoolOptions options,
                                               std::unique_ptr<Policy> policy);
-  ~Pool();  // Shutdown()
+  // Shutdown(), then joins the background threads. Listeners run on those
+  // threads, so a listener may call Shutdown() but must not destroy the
+  // pool: the destructor would wait for the thread it runs on.
+  ~Pool();
 
   // Wakes every waiting Acquire with kShutdown and stops the background
   // threads; acquires already past their wait finish normally. Leases still
