@@ -32,6 +32,53 @@ BodyPolicy ForHeaders(const ServerContext& cx,
   return policy;
 }
 
+namespace {
+
+// PUT (upload) or DELETE of /v1/modules/{name}: the admin token, the name
+// and the options are checked here; the work goes to the admin thread.
+void HandleModuleAdmin(ServerContext& cx, Request& req, const Target& t,
+                       const std::string& name, Exchange ex,
+                       const Reply& reply) {
+  const unsigned v = req.version();
+  const http::verb method = req.method();
+  ex.route = method == http::verb::put ? "upload" : "delete";
+  if (auto refused = CheckAdmin(cx, req)) return reply(*refused, ex);
+  if (!ValidModuleName(name)) {
+    return reply(ErrorReply(http::status::bad_request, "invalid_argument",
+                            "module name '" + name + "': " +
+                                kModuleNameRule,
+                            v),
+                 ex);
+  }
+  if (method == http::verb::delete_) {
+    return Enqueue(
+        cx, *cx.admin_queue, v, std::move(ex),
+        [&cx, name, v](Exchange&) { return Remove(cx, name, v); }, reply);
+  }
+  auto options = UploadOptions(t, name);
+  if (!options.ok()) {
+    return reply(StatusReply(http::status::bad_request, options.status(),
+                             v, 0),
+                 ex);
+  }
+  if (req.body().empty()) {
+    return reply(ErrorReply(http::status::bad_request, "invalid_argument",
+                            "module '" + name +
+                                "': the body must be the .wasm (or .wat)",
+                            v),
+                 ex);
+  }
+  return Enqueue(
+      cx, *cx.admin_queue, v, std::move(ex),
+      [&cx, name, wasm = std::move(req.body()), options = *options,
+       v](Exchange&) mutable {
+        return Upload(cx, name, std::move(wasm), options, v);
+      },
+      reply);
+}
+
+}  // namespace
+
 void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
                    Reply reply) {
   unsigned v = req.version();
@@ -108,40 +155,7 @@ void HandleRequest(ServerContext& cx, Request req, TimePoint arrived,
       if (method != http::verb::put && method != http::verb::delete_) {
         return reply(MethodNotAllowed(v, "GET, HEAD, PUT, DELETE"), ex);
       }
-      ex.route = method == http::verb::put ? "upload" : "delete";
-      if (auto refused = CheckAdmin(cx, req)) return reply(*refused, ex);
-      if (!ValidModuleName(name)) {
-        return reply(ErrorReply(http::status::bad_request, "invalid_argument",
-                                "module name '" + name + "': " +
-                                    kModuleNameRule,
-                                v),
-                     ex);
-      }
-      if (method == http::verb::delete_) {
-        return Enqueue(
-            cx, *cx.admin_queue, v, std::move(ex),
-            [&cx, name, v](Exchange&) { return Remove(cx, name, v); }, reply);
-      }
-      auto options = UploadOptions(*target, name);
-      if (!options.ok()) {
-        return reply(StatusReply(http::status::bad_request, options.status(),
-                                 v, 0),
-                     ex);
-      }
-      if (req.body().empty()) {
-        return reply(ErrorReply(http::status::bad_request, "invalid_argument",
-                                "module '" + name +
-                                    "': the body must be the .wasm (or .wat)",
-                                v),
-                     ex);
-      }
-      return Enqueue(
-          cx, *cx.admin_queue, v, std::move(ex),
-          [&cx, name, wasm = std::move(req.body()), options = *options,
-           v](Exchange&) mutable {
-            return Upload(cx, name, std::move(wasm), options, v);
-          },
-          reply);
+      return HandleModuleAdmin(cx, req, *target, name, std::move(ex), reply);
     }
   }
   reply(ErrorReply(http::status::not_found, "not_found",
