@@ -79,6 +79,43 @@ Status TakeModuleLease(PoolState& s, ModuleEntry& e, MutexLock& lock,
   return OkStatus();
 }
 
+// Nothing hot: builds an instance from the most prepared tier there is
+// (`from` says which), its code and then its slot and bytes admitted by the
+// ledger, for a request that already holds a module lease (e.building
+// counted); on failure the lease is given back.
+Result<std::unique_ptr<HotInstance>> BuildLeasedInstance(PoolState& s,
+                                                         ModuleEntry& e,
+                                                         Nanos deadline,
+                                                         ServedFrom* from) {
+  Events events;
+  memory::Charge instance_reserve;
+  Admission admission{.background = false, .deadline = deadline,
+                      .events = &events, .instance_reserve = &instance_reserve};
+  auto prepared = EnsurePrepared(s, e, admission, from);
+  Result<std::unique_ptr<HotInstance>> made =
+      prepared.ok() ? MakeInstance(s, e, *prepared, admission)
+                    : Result<std::unique_ptr<HotInstance>>(prepared.status());
+  {
+    MutexLock lock(e.mu);
+    --e.building;
+    if (made.ok()) {
+      ++e.counters.served[int(*from)];
+      (*made)->leased_gen = e.placement_gen;
+    } else {
+      e.ReleaseLease();
+    }
+  }
+  if (!made.ok()) {
+    ErrorCode code = made.status().code();
+    if (code == ErrorCode::kPoolExhausted || code == ErrorCode::kMemoryLimit) {
+      s.exhausted.fetch_add(1, std::memory_order_relaxed);
+      events.push_back({EventKind::kPoolExhausted, e.name, made.status().message()});
+    }
+  }
+  s.events.Publish(events);
+  return made;
+}
+
 }  // namespace
 
 const char* ServedFromName(ServedFrom from) {
@@ -385,7 +422,6 @@ Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
   ModuleEntry& e = *entry;
   Nanos now = s.clock->Now();  // the one reading of the pool's clock
   Nanos deadline = Clock::SaturatingAdd(now, timeout);
-  Events events;
   {
     MutexLock lock(e.mu);
     e.last_acquire = now;
@@ -421,36 +457,9 @@ Result<Lease> Pool::AcquireFrom(std::shared_ptr<PoolState>& state,
     ++e.building;
   }
 
-  // Nothing hot: build an instance from the most prepared tier there is,
-  // its code and then its slot and bytes admitted by the ledger.
-  memory::Charge instance_reserve;
-  Admission admission{.background = false, .deadline = deadline,
-                      .events = &events, .instance_reserve = &instance_reserve};
   ServedFrom from = ServedFrom::kWarm;
-  auto prepared = EnsurePrepared(s, e, admission, &from);
-  Result<std::unique_ptr<HotInstance>> made =
-      prepared.ok() ? MakeInstance(s, e, *prepared, admission)
-                    : Result<std::unique_ptr<HotInstance>>(prepared.status());
-  {
-    MutexLock lock(e.mu);
-    --e.building;
-    if (made.ok()) {
-      ++e.counters.served[int(from)];
-      (*made)->leased_gen = e.placement_gen;
-    } else {
-      e.ReleaseLease();
-    }
-  }
-  if (!made.ok()) {
-    ErrorCode code = made.status().code();
-    if (code == ErrorCode::kPoolExhausted || code == ErrorCode::kMemoryLimit) {
-      s.exhausted.fetch_add(1, std::memory_order_relaxed);
-      events.push_back({EventKind::kPoolExhausted, name, made.status().message()});
-    }
-    s.events.Publish(events);
-    return made.status();
-  }
-  s.events.Publish(events);
+  auto made = BuildLeasedInstance(s, e, deadline, &from);
+  if (!made.ok()) return made.status();
   (*made)->leased_at = now;
   // Served below hot: the tier ran dry or the module is not hot yet; the
   // policy decides whether that changes its placement (and sees pressure).
