@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "engine/wasi_poll.h"
+
 #include "test_support.h"
 
 namespace strata {
@@ -142,6 +144,42 @@ Bytes Nanos(std::chrono::nanoseconds wait) {
   Bytes bytes(sizeof n);
   std::memcpy(bytes.data(), &n, sizeof n);
   return bytes;
+}
+
+// When a poll_oneoff can first return, from the guest's subscriptions.
+TEST(WasiPollTest, WaitIsTheEarliestClockOrNoneWhenAnythingElseIsPolled) {
+  using std::chrono::nanoseconds;
+  const auto origin = std::chrono::steady_clock::time_point(1000s);
+  const auto now = origin + 5s;  // the guest's monotonic clock reads 5 s
+  const auto wall = std::chrono::system_clock::time_point(100s);
+  // userdata, tag (0 clock, 1 fd_read), clock id, timeout, flags (1 absolute)
+  auto sub = [](uint8_t tag, uint32_t id, uint64_t timeout, uint16_t flags) {
+    Bytes b(48, 0);
+    b[8] = tag;
+    std::memcpy(b.data() + 16, &id, 4);
+    std::memcpy(b.data() + 24, &timeout, 8);
+    std::memcpy(b.data() + 40, &flags, 2);
+    return b;
+  };
+  auto wait = [&](std::vector<Bytes> subs) {
+    Bytes all;
+    for (const Bytes& b : subs) all.insert(all.end(), b.begin(), b.end());
+    return PollWait(all, static_cast<uint32_t>(subs.size()), origin, now, wall);
+  };
+  constexpr uint64_t kSecond = 1'000'000'000;
+  EXPECT_EQ(wait({sub(0, 1, 3 * kSecond, 0)}), nanoseconds(3 * kSecond));
+  EXPECT_EQ(wait({sub(0, 1, 7 * kSecond, 1)}), nanoseconds(2 * kSecond));
+  EXPECT_EQ(wait({sub(0, 1, 4 * kSecond, 1)}), nanoseconds(0));  // past
+  EXPECT_EQ(wait({sub(0, 0, 130 * kSecond, 1)}), nanoseconds(30 * kSecond));
+  EXPECT_EQ(wait({sub(0, 1, 9 * kSecond, 0), sub(0, 0, kSecond, 0)}),
+            nanoseconds(kSecond));
+  EXPECT_EQ(wait({sub(0, 1, ~uint64_t{0}, 0)}), nanoseconds::max());
+  // Returns at once: a descriptor beside the clock, a CPU-time clock (an
+  // error), nothing, or subscriptions past the end of memory.
+  EXPECT_EQ(wait({sub(0, 1, kSecond, 0), sub(1, 0, 0, 0)}), std::nullopt);
+  EXPECT_EQ(wait({sub(0, 2, kSecond, 0)}), std::nullopt);
+  EXPECT_EQ(wait({}), std::nullopt);
+  EXPECT_EQ(PollWait(sub(0, 1, kSecond, 0), 2, origin, now, wall), std::nullopt);
 }
 
 TEST(InstanceTest, ASleepPastTheDeadlineEndsTheCall) {
