@@ -214,12 +214,17 @@ void SetDeadline(InstanceState& s, std::chrono::milliseconds timeout) {
                    : std::chrono::steady_clock::time_point::max();
   s.refused_wait.reset();
   // A component's waits in the host read it from the calling thread, which
-  // is the one making the call that follows.
-  strata_call_deadline_set(static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0)));
+  // is the one making the call that follows (core modules read s.deadline).
+  if (s.module->is_component()) {
+    strata_call_deadline_set(
+        static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0)));
+  }
 }
 
-wasmtime::WasiConfig CapturingWasiConfig(std::shared_ptr<CapturedStream> out,
+wasmtime::WasiConfig CapturingWasiConfig(InstanceState& s,
+                                         std::shared_ptr<CapturedStream> out,
                                          std::shared_ptr<CapturedStream> err) {
+  s.wasi_clock_origin = std::chrono::steady_clock::now();
   wasmtime::WasiConfig config;
   wasi_config_set_stdout_custom(
       config.capi(), WriteCaptured,
@@ -257,8 +262,8 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
                        /*instances=*/component ? kComponentCoreInstances : 2,
                        /*tables=*/component ? kComponentCoreInstances : 4,
                        /*memories=*/component ? kComponentCoreInstances : 1);
-  state->wasi_clock_origin = std::chrono::steady_clock::now();
-  wasmtime::WasiConfig start_wasi = CapturingWasiConfig(state->log, state->log);
+  wasmtime::WasiConfig start_wasi =
+      CapturingWasiConfig(*state, state->log, state->log);
   if (Status granted = ApplyCapabilities(module_->name(), limits.start_grants,
                                          start_wasi);
       !granted.ok()) {
@@ -353,8 +358,8 @@ Result<std::unique_ptr<Instance>> PreparedModule::Instantiate(
   }
   if (!limits.start_grants.empty()) {
     // Start-up's grants end with start-up: calls see no directories.
-    state->wasi_clock_origin = std::chrono::steady_clock::now();
-    auto plain = state->cx().set_wasi(CapturingWasiConfig(state->log, state->log));
+    auto plain =
+        state->cx().set_wasi(CapturingWasiConfig(*state, state->log, state->log));
     if (!plain) {
       return Status(ErrorCode::kInstantiate,
                     Who(*state) + ": WASI setup failed: " + plain.err().message());
@@ -506,8 +511,7 @@ Result<CommandOutput> Instance::RunCommand(const CommandRequest& request) {
   // pre-instantiated (hot) instance sees exactly these.
   auto out = NewStream(request.max_stdout_bytes);
   auto err = NewStream(request.max_stderr_bytes);
-  s.wasi_clock_origin = std::chrono::steady_clock::now();
-  wasmtime::WasiConfig wasi = CapturingWasiConfig(out, err);
+  wasmtime::WasiConfig wasi = CapturingWasiConfig(s, out, err);
   const std::string& name = s.module->name();
   if (Status granted = ApplyCapabilities(name, request.wasi, wasi);
       !granted.ok()) {

@@ -51,11 +51,6 @@ struct CapturedStream {
   uint64_t dropped = 0;  // bytes written past the cap
 };
 
-// A WASI configuration whose stdout and stderr go to `out` and `err` (the
-// same stream may be given twice); no args, env, stdin, files or network.
-wasmtime::WasiConfig CapturingWasiConfig(std::shared_ptr<CapturedStream> out,
-                                         std::shared_ptr<CapturedStream> err);
-
 struct InstanceState {
   const Engine* engine = nullptr;
   std::shared_ptr<const Module> module;  // keeps the code alive
@@ -80,7 +75,7 @@ struct InstanceState {
   // A wait in the host refused because it would end past the deadline.
   std::optional<std::chrono::nanoseconds> refused_wait;
   // When the guest's WASI monotonic clock read zero: just before its WASI
-  // configuration, which starts that clock, was made.
+  // configuration, which starts that clock, was made (CapturingWasiConfig).
   std::chrono::steady_clock::time_point wasi_clock_origin;
   std::optional<wasmtime::Func> wasi_poll;  // wasmtime's poll_oneoff, once used
 
@@ -92,6 +87,13 @@ struct InstanceState {
   InstanceState& operator=(const InstanceState&) = delete;
   wasmtime::Store::Context cx() { return store.context(); }
 };
+
+// A WASI configuration for `s` whose stdout and stderr go to `out` and
+// `err` (the same stream may be given twice); no args, env, stdin, files or
+// network. Its monotonic clock starts now, which `s` notes.
+wasmtime::WasiConfig CapturingWasiConfig(InstanceState& s,
+                                         std::shared_ptr<CapturedStream> out,
+                                         std::shared_ptr<CapturedStream> err);
 
 // How errors name the instance's module: "module 'x'" or "component 'x'".
 std::string Who(const InstanceState& s);

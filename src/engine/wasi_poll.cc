@@ -137,7 +137,7 @@ wasmtime::Result<int32_t, wasmtime::Trap> WasiPoll::Poll(
       return wasmtime::Trap("poll_oneoff would wait past the call's deadline");
     }
   }
-  auto original = Original(caller, memory);
+  auto original = Original(caller, memory, state);
   if (!original) return wasmtime::Trap(original.err().message());
   auto result = original.ok().call(
       caller.context(), {wasmtime::Val(subscriptions), wasmtime::Val(events),
@@ -153,8 +153,8 @@ wasmtime::Result<int32_t, wasmtime::Trap> WasiPoll::Poll(
 }
 
 wasmtime::Result<wasmtime::Func> WasiPoll::Original(
-    wasmtime::Caller& caller, const wasmtime::Memory& memory) {
-  InstanceState* state = StateOf(caller.context());
+    wasmtime::Caller& caller, const wasmtime::Memory& memory,
+    InstanceState* state) {
   if (state != nullptr && state->wasi_poll) return *state->wasi_poll;
   std::call_once(shim_once_, [this] {
     if (auto compiled = wasmtime::Module::compile(engine_, kShimWat)) {

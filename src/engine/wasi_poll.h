@@ -20,6 +20,8 @@
 
 namespace strata {
 
+struct InstanceState;
+
 // How long a poll_oneoff over `subscriptions` (the guest's bytes for
 // `count` of them) waits before it can return, or nullopt when it returns
 // at once: it names a file descriptor (every one a strata guest can poll is
@@ -49,9 +51,10 @@ class WasiPoll {
                                                  int32_t written);
   // wasmtime's poll_oneoff, reached through a shim instance in the
   // caller's store that re-exports the guest's memory (wasmtime's WASI
-  // finds memory through its caller's exports).
+  // finds memory through its caller's exports); kept in `state`, if any.
   wasmtime::Result<wasmtime::Func> Original(wasmtime::Caller& caller,
-                                            const wasmtime::Memory& memory);
+                                            const wasmtime::Memory& memory,
+                                            InstanceState* state);
 
   wasmtime::Engine& engine_;
   wasmtime::Linker wasi_only_;  // wasmtime's WASI, unshadowed
